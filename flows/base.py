@@ -1,0 +1,142 @@
+"""What a flow is: the parts particular to one of the six exchanges.
+
+The shared machinery (hub/inbound.py, hub/processing.py, hub/partners.py)
+does everything else; a flow subclass fills in only what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hub.models import Item, Message
+
+
+class Rejection(Exception):
+    """Input refused: `status` is the HTTP status, `details` maps field paths to messages."""
+
+    def __init__(self, status: int, error: str, details: dict[str, list[str]] | None = None, message: str = ""):
+        self.status = status
+        self.error = error
+        self.details = details or {}
+        if not message and self.details:
+            path, problems = next(iter(self.details.items()))
+            message = f"{path}: {problems[0]}" if path else problems[0]
+        self.message = message
+        super().__init__(message)
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {"enrollmentRequests[3].locationInfo.cisPremiseId": [...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key in ("non_field_errors", "__all__"):
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, path))
+    elif isinstance(detail, list):
+        if all(isinstance(v, str) for v in detail):
+            if detail:
+                out.setdefault(prefix or "body", []).extend(str(v) for v in detail)
+        else:
+            for index, value in enumerate(detail):
+                if value:
+                    out.update(flatten_errors(value, f"{prefix}[{index}]"))
+    else:
+        out.setdefault(prefix or "body", []).append(str(detail))
+    return out
+
+
+def validated(serializer_class, payload: Any) -> Any:
+    """Run a DRF serializer; a Rejection (400 validation_failed) naming every field path otherwise."""
+    serializer = serializer_class(data=payload)
+    if not serializer.is_valid():
+        raise Rejection(400, "validation_failed", flatten_errors(serializer.errors))
+    return serializer.validated_data
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise Rejection(400, "malformed_json", {"body": ["The body is not UTF-8."]}) from None
+    except json.JSONDecodeError as exc:
+        raise Rejection(
+            400, "malformed_json", {"body": [f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."]}
+        ) from None
+
+
+@dataclass
+class Outcome:
+    """What became of one item after a call to a partner."""
+
+    status: str  # Item.Status.SUCCESS / ERROR / or "TECHNICAL" (retried)
+    error: str = ""
+    message_number: int | None = None
+    external_id: str = ""
+    response: Any = None
+
+    TECHNICAL: ClassVar[str] = "TECHNICAL"
+
+
+@dataclass
+class Accepted:
+    """A valid message, ready to be stored as items."""
+
+    key: str
+    items: list[Item] = field(default_factory=list)
+    ack_extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Flow:
+    name: ClassVar[str]
+    sender: ClassVar[str]  # System.DERMS or System.DACS
+    path: ClassVar[str]  # under /api/v1/
+    content_types: ClassVar[tuple[str, ...]] = ("application/json",)
+    # Items sent together in one call (1: one call per item).
+    unit_size: ClassVar[int] = 1
+    # The partner that waits for the overall reply, or None.
+    reply_partner: ClassVar[str | None] = None
+
+    # --- inbound -----------------------------------------------------------
+    def parse(self, request, body: bytes) -> Any:
+        """The payload from the raw body (JSON unless the flow says otherwise)."""
+        return parse_json(body)
+
+    def key_of(self, payload: Any) -> str:
+        """The sender's key, read before validation so even a rejected copy is findable."""
+        raise NotImplementedError
+
+    def validate(self, message: Message, payload: Any) -> Accepted:
+        """Return the items to create, or raise Rejection."""
+        raise NotImplementedError
+
+    # --- processing ----------------------------------------------------------
+    def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
+        """Call the partner for a unit of items; return an outcome per item id."""
+        raise NotImplementedError
+
+    def reply(self, message: Message) -> dict | None:
+        """The overall acknowledgement owed to `reply_partner`, built from final items."""
+        return None
+
+    def send_reply(self, message: Message, body: dict):
+        raise NotImplementedError
+
+    def sweep(self) -> None:
+        """Checks of the flow's own run by the sweeper every pass (timeouts, overdue answers)."""
+
+
+
+def ack_type(statuses: set[str]) -> str:
+    """The overall `ackType` from item statuses: FAILURE wins over ERROR, ERROR over SUCCESS."""
+    if Item.Status.FAILURE in statuses:
+        return "FAILURE"
+    if Item.Status.ERROR in statuses:
+        return "ERROR"
+    return "SUCCESS"

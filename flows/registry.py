@@ -1,0 +1,10 @@
+"""FLOWS: flow name → flow instance. Each flow package registers itself here."""
+
+from flows.base import Flow
+from flows.enrollment_requests.flow import EnrollmentRequests
+
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (EnrollmentRequests(),)}
+
+
+def flow_for(name: str) -> Flow:
+    return FLOWS[name]

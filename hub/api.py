@@ -1,0 +1,55 @@
+"""Inbound REST endpoints: one thin view per flow, and the message status view."""
+
+from django.db.models import Count
+from django.http import JsonResponse
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from flows.base import Flow
+from hub.inbound import receive, user_system
+from hub.models import Message
+from hub.timefmt import iso_z
+
+
+class FlowView(APIView):
+    """POST /api/v1/<flow.path>: everything happens in the shared inbound pipeline."""
+
+    flow: Flow = None
+
+    def post(self, request):
+        return receive(request, self.flow)
+
+
+def flow_view(flow: Flow):
+    return type(f"{type(flow).__name__}View", (FlowView,), {"flow": flow}).as_view()
+
+
+class MessageStatusView(APIView):
+    """GET /api/v1/messages/{trackingId}: readable only by the system that sent it."""
+
+    def get(self, request, tracking_id):
+        message = (
+            Message.objects.filter(tracking_id=tracking_id, sender=user_system(request.user))
+            .exclude(sender="")
+            .defer("raw_body")
+            .first()
+        )
+        if message is None:
+            return Response({"error": "not_found", "message": "No such message."}, status=404)
+        counts = message.items.values("status").annotate(n=Count("id")).order_by()
+        return Response(
+            {
+                "trackingId": str(message.tracking_id),
+                "messageId": message.message_key,
+                "flow": message.flow,
+                "status": message.status,
+                "receivedAt": iso_z(message.received_at),
+                "finishedAt": iso_z(message.finished_at),
+                "items": {row["status"]: row["n"] for row in counts},
+                "ackType": message.ack_type or None,
+            }
+        )
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})

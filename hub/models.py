@@ -1,0 +1,217 @@
+"""The audit trail: every message a partner sent, its records, every call the
+hub made to a partner, every email, and every action taken on a message."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class System(models.TextChoices):
+    DERMS = "DERMS"
+    DACS = "DACS"
+
+
+class Message(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED"
+        REJECTED = "REJECTED"
+        DUPLICATE = "DUPLICATE"
+        QUEUED = "QUEUED"
+        PROCESSING = "PROCESSING"
+        COMPLETED = "COMPLETED"
+        COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
+        FAILED = "FAILED"
+        DISCARDED = "DISCARDED"
+
+    UNFINISHED = (Status.RECEIVED, Status.QUEUED, Status.PROCESSING)
+
+    class Reply(models.TextChoices):
+        NONE = "NONE", "not due"
+        PENDING = "PENDING"
+        RETRY = "RETRY"
+        SENT = "SENT"
+        FAILED = "FAILED"
+
+    tracking_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    flow = models.CharField(max_length=50, db_index=True)
+    sender = models.CharField(max_length=10, choices=System.choices, blank=True)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message_key = models.CharField("sender's key", max_length=200, blank=True, db_index=True)
+    # Set only once the message is accepted: a rejected copy does not hold the key.
+    accepted_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Raw request as received.
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    body_size = models.BigIntegerField(default=0)
+    raw_body = models.BinaryField(null=True, blank=True)
+    # Judgement and answer.
+    errors = models.JSONField(null=True, blank=True)
+    ack = models.JSONField(null=True, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    related = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="related_messages"
+    )
+    # Outcome: the acknowledgement the hub owes the partner, if any.
+    ack_type = models.CharField(max_length=10, blank=True)
+    reply_status = models.CharField(max_length=10, choices=Reply.choices, default=Reply.NONE)
+    reply_body = models.JSONField(null=True, blank=True)
+    reply_attempts = models.PositiveIntegerField(default=0)
+    # Processing bookkeeping.
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "accepted_key"],
+                condition=models.Q(accepted_key__isnull=False),
+                name="one_accepted_message_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.message_key or self.tracking_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in self.UNFINISHED
+
+
+class Item(models.Model):
+    """One record of a message: an enrollment request, a reserved device…"""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RETRY = "RETRY"
+        SUCCESS = "SUCCESS"
+        ERROR = "ERROR"
+        FAILURE = "FAILURE"
+        CANCELLED = "CANCELLED"
+
+    OPEN = (Status.PENDING, Status.RETRY)
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="items")
+    seq = models.PositiveIntegerField()
+    key = models.CharField(max_length=200, db_index=True)
+    nic_id = models.CharField(max_length=200, blank=True, db_index=True)
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    data = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    message_number = models.IntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response = models.JSONField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["message_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["message", "seq"], name="one_item_per_seq")]
+        indexes = [models.Index(fields=["message", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"
+
+
+class OutboundCall(models.Model):
+    class Outcome(models.TextChoices):
+        SUCCESS = "SUCCESS"
+        BUSINESS = "BUSINESS", "business error"
+        TECHNICAL = "TECHNICAL", "technical error"
+
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="calls")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    partner = models.CharField(max_length=10, choices=System.choices)
+    operation = models.CharField(max_length=60)
+    method = models.CharField(max_length=10)
+    url = models.CharField(max_length=500)
+    request_headers = models.JSONField(default=dict, blank=True)
+    request_body = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.operation} {self.response_status or self.error[:40]}"
+
+
+class Lookup(models.Model):
+    """A value map: the code one system uses, translated to the other's."""
+
+    kind = models.CharField(max_length=50)
+    source = models.CharField(max_length=200)
+    target = models.CharField(max_length=200)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "source"]
+        constraints = [models.UniqueConstraint(fields=["kind", "source"], name="one_translation_per_code")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.source} → {self.target}"
+
+
+class Activity(models.Model):
+    """The timeline of a message: what the hub did and what people did to it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="activities")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+class Notification(models.Model):
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=300)
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Lease(models.Model):
+    """A named, expiring lock shared by every process through the database."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    owner = models.CharField(max_length=100)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.owner} until {self.expires_at:%H:%M:%S}"

@@ -1,0 +1,110 @@
+"""The machinery every stand-in endpoint shares: knobs, latency, failures, recording.
+
+Knobs (per partner, stored in the database so every web process sees them):
+  latency_ms     delay before each answer
+  failure_rate   share of calls answered 503 (a transient failure), 0..1
+  down           answer 503 to everything (health checks included)
+  error_ids      ids refused with a business error (matched by each endpoint)
+plus endpoint-specific knobs documented beside each endpoint. Defaults come
+from SIM_<PARTNER>_<KNOB> environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import environ
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from hub.simulators.models import SimKnobs, SimRecord
+
+env = environ.Env()
+
+
+def default_knobs(partner: str) -> dict[str, Any]:
+    prefix = f"SIM_{partner}_"
+    return {
+        "latency_ms": env.float(prefix + "LATENCY_MS", default=20),
+        "failure_rate": env.float(prefix + "FAILURE_RATE", default=0.0),
+        "down": env.bool(prefix + "DOWN", default=False),
+        "error_ids": env.list(prefix + "ERROR_IDS", default=["BYOT-X"]),
+    }
+
+
+def knobs_for(partner: str) -> dict[str, Any]:
+    row = SimKnobs.objects.filter(partner=partner).first()
+    return {**default_knobs(partner), **(row.knobs if row else {})}
+
+
+def record(partner: str, endpoint: str, key: str, body: Any, status: int, answer: Any) -> SimRecord:
+    return SimRecord.objects.create(
+        partner=partner, endpoint=endpoint, key=str(key or "")[:200], body=body, status=status, answer=answer
+    )
+
+
+Handler = Callable[[Any, dict], tuple[int, Any]]
+
+
+def endpoint(partner: str, name: str, key: Callable[[Any], str], handler: Handler, method: str = "POST"):
+    """A stand-in endpoint: applies the knobs, calls `handler(body, knobs)`, records the exchange."""
+
+    @csrf_exempt
+    @require_http_methods([method])
+    def view(request: HttpRequest):
+        knobs = knobs_for(partner)
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = request.body.decode("utf-8", "replace")[:10000]
+        if knobs["latency_ms"]:
+            time.sleep(knobs["latency_ms"] / 1000)
+        if knobs["down"] or random.random() < knobs["failure_rate"]:
+            status, answer = 503, {"error": "Service temporarily unavailable"}
+        else:
+            status, answer = handler(body, knobs)
+        try:
+            record_key = key(body)
+        except (KeyError, TypeError, AttributeError):
+            record_key = ""
+        record(partner, name, record_key, body, status, answer)
+        return JsonResponse(answer, status=status, safe=False)
+
+    return view
+
+
+@csrf_exempt
+@require_http_methods(["GET", "PUT", "POST"])
+def knobs_view(request: HttpRequest, partner: str):
+    """GET the knobs; PUT/POST a JSON object to change some of them."""
+    if request.method != "GET":
+        changes = json.loads(request.body or b"{}")
+        row, _ = SimKnobs.objects.get_or_create(partner=partner)
+        row.knobs = {**row.knobs, **changes}
+        row.save()
+    return JsonResponse(knobs_for(partner))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "DELETE"])
+def records_view(request: HttpRequest, partner: str):
+    """GET what the stand-in received (?endpoint=, ?key=, ?status=); DELETE forgets it all."""
+    rows = SimRecord.objects.filter(partner=partner)
+    if request.method == "DELETE":
+        rows.delete()
+        SimKnobs.objects.filter(partner=partner).delete()
+        return JsonResponse({"deleted": True})
+    for field in ("endpoint", "key", "status"):
+        if request.GET.get(field):
+            rows = rows.filter(**{field: request.GET[field]})
+    data = [
+        {"endpoint": r.endpoint, "key": r.key, "status": r.status, "body": r.body, "answer": r.answer,
+         "receivedAt": r.received_at.isoformat()}
+        for r in rows
+    ]
+    return JsonResponse({"count": len(data), "records": data})

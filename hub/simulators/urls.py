@@ -1,0 +1,24 @@
+"""/sim/<partner>/…: the built-in stand-ins. Each flow package contributes its
+endpoints in `simulator.py` as DACS and DERMS url patterns."""
+
+from importlib import import_module
+
+from django.urls import path
+
+from flows.registry import FLOWS
+from hub.simulators.core import knobs_view, records_view
+
+urlpatterns = []
+for flow in FLOWS.values():
+    try:
+        module = import_module(f"{type(flow).__module__.rsplit('.', 1)[0]}.simulator")
+    except ModuleNotFoundError:
+        continue
+    for partner in ("dacs", "derms"):
+        for route, view in getattr(module, partner.upper(), {}).items():
+            urlpatterns.append(path(f"{partner}/{route}", view))
+for partner in ("dacs", "derms"):
+    urlpatterns += [
+        path(f"{partner}/_knobs", knobs_view, {"partner": partner.upper()}),
+        path(f"{partner}/_records", records_view, {"partner": partner.upper()}),
+    ]

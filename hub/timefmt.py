@@ -1,0 +1,39 @@
+"""Timestamps on the wire: ISO 8601 with an offset in, UTC with `Z` out."""
+
+from datetime import UTC, datetime
+
+from rest_framework import serializers
+
+
+def iso_z(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_offset_datetime(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp that must carry an offset; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError("Expected an ISO 8601 timestamp string.")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Not an ISO 8601 timestamp.") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("The timestamp has no offset (use Z or ±HH:MM).")
+    return value
+
+
+class OffsetDateTimeField(serializers.Field):
+    """A timestamp with an offset, kept as written (`.isoformat()` on output)."""
+
+    default_error_messages = {"invalid": "{reason}"}
+
+    def to_internal_value(self, data):
+        try:
+            return parse_offset_datetime(data)
+        except ValueError as exc:
+            self.fail("invalid", reason=str(exc))
+
+    def to_representation(self, value):
+        return value.isoformat()
