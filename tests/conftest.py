@@ -11,6 +11,7 @@ from tests.factories import UserFactory
 @pytest.fixture(autouse=True)
 def _hub_settings(settings, tmp_path):
     settings.VAR_DIR = tmp_path
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RETRY_FIRST_S = 0.01
     settings.RETRY_MAX_S = 0.05
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
