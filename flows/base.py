@@ -102,6 +102,11 @@ class Flow:
     unit_size: ClassVar[int] = 1
     # The partner that waits for the overall reply, or None.
     reply_partner: ClassVar[str | None] = None
+    # What the API docs (hub/schema.py) show for the request body: a serializer,
+    # or a dict of media type -> serializer when the flow takes several (say a
+    # multipart form beside JSON); and named example bodies, as in the contract.
+    request_serializer: ClassVar[Any] = None
+    request_examples: ClassVar[dict[str, Any]] = {}
 
     # --- inbound -----------------------------------------------------------
     def parse(self, request, body: bytes) -> Any:
