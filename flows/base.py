@@ -130,6 +130,11 @@ class Flow:
         """The overall acknowledgement owed to `reply_partner`, built from final items."""
         return None
 
+    def reply_due(self, message: Message) -> bool:
+        """Whether the reply can be sent now. A flow whose outcome comes later on another endpoint
+        says no; the message then finishes without it and the flow queues it again when the answer comes."""
+        return True
+
     def send_reply(self, message: Message, body: dict):
         raise NotImplementedError
 
