@@ -188,6 +188,8 @@ class Runner:
         self.message = message
         if self.flow.reply_partner is None or message.reply_status in (Message.Reply.SENT, Message.Reply.FAILED):
             return None
+        if not self.flow.reply_due(message):
+            return None
         if message.reply_status == Message.Reply.RETRY and message.next_attempt_at:
             if message.next_attempt_at > timezone.now():
                 return message.next_attempt_at
