@@ -1,6 +1,7 @@
 import base64
 
 import pytest
+from django_q.conf import Conf
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -9,8 +10,13 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _hub_settings(settings, tmp_path):
+def _hub_settings(settings, tmp_path, monkeypatch):
+    # Tasks run inline in unit tests; tests/e2e runs a real cluster instead.
+    monkeypatch.setattr(Conf, "SYNC", True)
     settings.VAR_DIR = tmp_path
+    # Worker threads would use connections outside the test's transaction;
+    # the parallel path runs in tests/e2e against a real cluster.
+    settings.PARTNER_CONCURRENCY = 1
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RETRY_FIRST_S = 0.01
     settings.RETRY_MAX_S = 0.05

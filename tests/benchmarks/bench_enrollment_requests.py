@@ -1,0 +1,54 @@
+"""10,000 enrollment requests through the stand-ins, DACS answering each call in 50 ms.
+
+Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server) as the
+target is stated for it; prints time from POST to the overall response at
+DERMS, requests per second, the serial and parallel floors, and peak memory.
+"""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from flows.enrollment_requests.samples import enrollment_message
+from tests.benchmarks.procs import group_cpu_seconds, group_peaks
+from tests.e2e.harness import Hub
+
+COUNT = int(os.environ.get("BENCH_ENROLLMENT_COUNT", 10_000))
+LATENCY_MS = 50
+
+
+def run() -> list[str]:
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = Hub(Path(tmp), LOG_LEVEL="WARNING", Q_WORKERS="2")
+        hub.start()
+        try:
+            hub.knobs("DACS", latency_ms=LATENCY_MS, error_ids=[])
+            body = enrollment_message(f"BENCH-ENR-{COUNT}", COUNT)
+            started = time.monotonic()
+            resp = hub.post("derms/enrollment-requests", body)
+            accepted = time.monotonic() - started
+            assert resp.status_code == 202, resp.text
+            hub.wait_for(
+                lambda: hub.records("DERMS", endpoint="enrollment_response", key=f"BENCH-ENR-{COUNT}"),
+                timeout=900, every=1, what="the overall response",
+            )
+            elapsed = time.monotonic() - started
+            worker_peak = max(group_peaks(hub.worker.pid).values())
+            web_peak = max(group_peaks(hub.web.pid).values())
+            worker_cpu = group_cpu_seconds(hub.worker.pid)
+            web_cpu = group_cpu_seconds(hub.web.pid)
+            concurrency = int(hub.env.get("PARTNER_CONCURRENCY", 16))
+        finally:
+            hub.stop()
+    serial = COUNT * LATENCY_MS / 1000
+    return [
+        f"database: {'PostgreSQL' if 'postgres' in hub.database_url else 'SQLite'}",
+        f"202 after {accepted:.2f} s",
+        f"POST → overall response at DERMS: {elapsed:.1f} s  ({COUNT / elapsed:.0f} requests/s)",
+        f"floors: serial {serial:.0f} s, parallel at bound {concurrency}: {serial / concurrency:.1f} s;"
+        f" target < 45 s",
+        f"CPU used: worker {worker_cpu:.1f} s, web + stand-ins {web_cpu:.1f} s",
+        f"peak memory: worker {worker_peak:.0f} MB (target < 300 MB), web + stand-ins {web_peak:.0f} MB",
+    ]

@@ -1,0 +1,56 @@
+"""A real HTTP server on a loopback port whose answers a test scripts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Recorded:
+    def __init__(self, method: str, path: str, headers: dict, body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class ScriptedServer:
+    """`handler(request) -> (status, body)`; every request is kept in `.requests`."""
+
+    def __init__(self, handler: Callable[[Recorded], tuple[int, object]]):
+        self.handler = handler
+        self.requests: list[Recorded] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
+                server.requests.append(request)
+                status, body = server.handler(request)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
