@@ -364,6 +364,18 @@ def message_resubmit(*, message: Message, actor=None, failed_only: bool = False,
     return reopened
 
 
+def message_reopen(*, message_id: int, text: str) -> bool:
+    """Queue a finished message again whose reply has become due since (see Flow.reply_due)."""
+    reopened = Message.objects.filter(
+        id=message_id, reply_status=Message.Reply.NONE,
+        status__in=(Message.Status.COMPLETED, Message.Status.COMPLETED_WITH_ERRORS, Message.Status.FAILED),
+    ).update(status=Message.Status.QUEUED, next_attempt_at=None, finished_at=None, enqueued_at=None)
+    if reopened:
+        activity_record(message=Message(id=message_id), kind="reopened", text=text)
+        transaction.on_commit(lambda: message_enqueue(message_id=message_id))
+    return bool(reopened)
+
+
 def message_discard(*, message: Message, actor=None, reason: str) -> bool:
     """Stop work on a message for good; open items are cancelled."""
     with transaction.atomic():
