@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "hub.apps.HubConfig",
     "hub.simulators.apps.SimulatorsConfig",
     "flows.enrollment_requests.apps.EnrollmentRequestsConfig",
+    "flows.device_status.apps.DeviceStatusConfig",
 ]
 
 MIDDLEWARE = [
@@ -229,3 +230,9 @@ PARTNER_PATHS = {
         "DERMS_RESERVATION_ACK_PATH": "reservation_ack",
     }.items()
 }
+
+# --- device status checks (flow 2) and enrollment synchronisation (flow 3) ----
+# A status check DERMS has not answered this long after DACS asked is TIMED_OUT (DACS told FAILURE).
+STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
+if STATUS_CHECK_TIMEOUT_S <= 0:
+    raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")

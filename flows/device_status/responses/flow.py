@@ -1,0 +1,78 @@
+"""Flow 2, second half: DERMS posts the result of a status check; the hub passes it on to DACS.
+
+The response is paired with its check by `dacsMessageId` (the check's
+`communicationId`) and linked to it (Message.related) for support staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from flows.base import Accepted, Flow, Outcome, Rejection, validated
+from flows.device_status import services
+from flows.device_status.flow import NAME as CHECKS
+from flows.device_status.flow import RESPONSES
+from flows.device_status.models import StatusCheck
+from flows.device_status.samples import status_response
+from flows.device_status.serializers import StatusCheckResponse
+from hub import partners
+from hub.activity import activity_record
+from hub.models import Item, Message, System
+from hub.timefmt import parse_offset_datetime
+
+
+class DeviceStatusResponses(Flow):
+    name = RESPONSES
+    sender = System.DERMS
+    path = "derms/device-status-responses"
+    request_serializer = StatusCheckResponse
+    request_examples = {"status response": status_response("CD-000987")}
+
+    def key_of(self, payload: Any) -> str:
+        key = payload.get("dacsMessageId") if isinstance(payload, dict) else None
+        return key if isinstance(key, str) else ""
+
+    def validate(self, message: Message, payload: Any) -> Accepted:
+        data = validated(StatusCheckResponse, payload)
+        key = data["dacsMessageId"]
+        check = Message.objects.filter(flow=CHECKS, accepted_key=key).only("id").first()
+        if check is None:
+            raise Rejection(404, "unknown_correlation", {"dacsMessageId": [f"No device status check '{key}'."]})
+        Message.objects.filter(id=message.id).update(related=check)
+        message.related = check
+        item = Item(seq=0, key=key, nic_id=data.get("nicId") or "", data=payload)
+        return Accepted(key=key, items=[item])
+
+    def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
+        outcomes = {}
+        check = StatusCheck.objects.get(check_message_id=message.related_id)
+        for item in items:
+            body = item.data
+            when = body.get("responseTimeISO")
+            responded_at = parse_offset_datetime(when) if when else None
+            late = services.status_check_answer(
+                check_id=check.id, response=message, code=body["responseCode"], text=body.get("message"),
+                responded_at=responded_at,
+            )
+            if late and item.attempts == 0:
+                activity_record(message=message, kind="late", text="Response came after the check had timed out")
+            dacs_body = services.dacs_status_body(
+                communication_id=check.communication_id, when=responded_at or message.received_at,
+                status=body["responseCode"], text=body.get("message"),
+            )
+            result = partners.call(
+                System.DACS, "status_response", settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+                json_body=dacs_body, message=message, item=item,
+            )
+            if result.ok:
+                services.status_check_dacs_updated(
+                    check_id=check.id, result=body["responseCode"], text=body.get("message")
+                )
+                outcomes[item.id] = Outcome(Item.Status.SUCCESS, response=result.body)
+            elif result.technical:
+                outcomes[item.id] = Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
+            else:
+                outcomes[item.id] = Outcome(Item.Status.ERROR, error=result.error, response=result.body)
+        return outcomes

@@ -1,0 +1,35 @@
+"""Input of flow 2 (contract: "Flow 2: Device status check")."""
+
+from rest_framework import serializers
+
+from hub.timefmt import OffsetDateTimeField
+
+
+def optional(**kwargs):
+    return serializers.CharField(required=False, allow_null=True, allow_blank=True, **kwargs)
+
+
+class SendDetails(serializers.Serializer):
+    communicationId = serializers.CharField(max_length=200)
+
+
+class DeviceInfo(serializers.Serializer):
+    division = optional()
+    deviceType = optional()
+    specification = optional()
+    headEndSystem = serializers.CharField(max_length=100)
+    nicId = serializers.CharField(max_length=200)
+
+
+class StatusCheckRequest(serializers.Serializer):
+    sendDetails = SendDetails()
+    deviceInfo = DeviceInfo()
+    reason = serializers.ChoiceField(["ENROLLMENT", "TROUBLESHOOTING"], default="TROUBLESHOOTING")
+
+
+class StatusCheckResponse(serializers.Serializer):
+    dacsMessageId = serializers.CharField(max_length=200)
+    responseCode = serializers.ChoiceField(["SUCCESS", "FAILURE"])
+    responseTimeISO = OffsetDateTimeField(required=False, allow_null=True)
+    nicId = optional(max_length=200)
+    message = optional()
