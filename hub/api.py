@@ -1,13 +1,15 @@
 """Inbound REST endpoints: one thin view per flow, and the message status view."""
 
+import uuid
+
 from django.db.models import Count
-from django.http import JsonResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flows.base import Flow
 from hub.inbound import receive, user_system
 from hub.models import Message
+from hub.schema import flow_schema, message_status_schema
 from hub.timefmt import iso_z
 
 
@@ -21,19 +23,25 @@ class FlowView(APIView):
 
 
 def flow_view(flow: Flow):
-    return type(f"{type(flow).__name__}View", (FlowView,), {"flow": flow}).as_view()
+    view = type(f"{type(flow).__name__}View", (FlowView,), {"flow": flow})
+    return flow_schema(flow)(view).as_view()
 
 
 class MessageStatusView(APIView):
     """GET /api/v1/messages/{trackingId}: readable only by the system that sent it."""
 
+    @message_status_schema
     def get(self, request, tracking_id):
+        try:
+            tracking_id = uuid.UUID(tracking_id)
+        except ValueError:
+            tracking_id = None  # not an id the hub could have issued: the same 404 as an unknown one
         message = (
             Message.objects.filter(tracking_id=tracking_id, sender=user_system(request.user))
             .exclude(sender="")
             .defer("raw_body")
             .first()
-        )
+        ) if tracking_id else None
         if message is None:
             return Response({"error": "not_found", "message": "No such message."}, status=404)
         counts = message.items.values("status").annotate(n=Count("id")).order_by()
@@ -49,7 +57,3 @@ class MessageStatusView(APIView):
                 "ackType": message.ack_type or None,
             }
         )
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})

@@ -236,3 +236,41 @@ PARTNER_PATHS = {
 STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
 if STATUS_CHECK_TIMEOUT_S <= 0:
     raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")
+
+# --- operations: API docs, health, metrics, logs, backpressure, retention ---
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]
+MIDDLEWARE.insert(0, "hub.logs.LogContextMiddleware")
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DERMS–DACS integration hub",
+    "DESCRIPTION": "The endpoints DERMS and DACS call. Authentication: HTTP Basic or `Authorization: Token <key>` "
+    "of a user in group DERMS or DACS; each system may call only its own endpoints.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["hub.schema.only_partner_api"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Above this many accepted-but-unfinished messages new requests get 429 (0: no limit).
+BACKLOG_LIMIT = env.int("BACKLOG_LIMIT", default=10_000)
+BACKLOG_RETRY_AFTER_S = env.int("BACKLOG_RETRY_AFTER_S", default=60)
+# /readyz is unavailable when no worker cluster showed life for this long.
+WORKER_HEARTBEAT_MAX_AGE_S = env.float("WORKER_HEARTBEAT_MAX_AGE_S", default=300)
+# Raw bodies and call bodies of finished work older than this are purged daily.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+if RETENTION_DAYS < 1:
+    raise environ.ImproperlyConfigured("RETENTION_DAYS must be at least 1")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
+LOGGING["formatters"]["json"] = {"()": "hub.logs.JsonFormatter"}
+LOGGING["filters"] = {"context": {"()": "hub.logs.ContextFilter"}}
+LOGGING["handlers"]["stdout"].update(stream="ext://sys.stdout", formatter=LOG_FORMAT, filters=["context"])
+# django-q2 adds a handler of its own to a logger that has none.
+LOGGING["loggers"]["django-q"] = {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False}

@@ -1,0 +1,157 @@
+"""The OpenAPI schema, the docs page, and schemathesis against every endpoint the schema names."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from flows.base import Flow
+from flows.registry import FLOWS
+from hub.models import Message
+from hub.schema import flow_schema, request_bodies
+from tests.factories import UserFactory
+
+EXAMPLES_PER_ENDPOINT = 30
+CHECKS = [
+    not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+@pytest.fixture
+def wsgi_app(db):
+    """The real WSGI application on the test's own connection (as Django's test client runs it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(wsgi_app):
+    return schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
+
+
+@pytest.fixture
+def partner_tokens(db) -> dict[str, str]:
+    return {
+        system: Token.objects.create(user=UserFactory(username=f"fuzz-{system}", groups=[system])).key
+        for system in ("DERMS", "DACS")
+    }
+
+
+@pytest.mark.parametrize("operation_id", [*FLOWS, "message_status"])
+def test_it_answers_generated_requests_within_the_schema_and_stores_every_rejection(
+    operation_id, api_schema, partner_tokens
+):
+    operation = api_schema.find_operation_by_id(operation_id)
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @given(case=cases)
+    @hypothesis_settings(
+        max_examples=EXAMPLES_PER_ENDPOINT, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def answer(case):
+        system = "DACS" if "/dacs/" in case.path else "DERMS"
+        response = case.call(headers={"Authorization": f"Token {partner_tokens[system]}"})
+        case.validate_response(response, checks=CHECKS)
+        if case.method == "POST" and response.status_code >= 400:
+            body = response.json()
+            stored = Message.objects.get(tracking_id=body["trackingId"])
+            assert stored.status == Message.Status.REJECTED
+            assert stored.http_status == response.status_code
+            assert stored.errors["error"] == body["error"]
+
+    answer()
+
+
+def test_the_schema_names_every_registered_flow_with_its_examples(client):
+    resp = client.get("/api/schema/")
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("application/json")
+    paths = resp.json()["paths"]
+    for flow in FLOWS.values():
+        operation = paths[f"/api/v1/{flow.path}"]["post"]
+        assert operation["operationId"] == flow.name
+        assert {"202", "400", "401", "403", "413", "415", "429"} <= set(operation["responses"])
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+        content = operation["requestBody"]["content"]
+        assert set(content) == set(request_bodies(flow))
+        for name in flow.request_examples:
+            assert name in {e["summary"] for e in content["application/json"].get("examples", {}).values()}
+    assert "/api/v1/messages/{tracking_id}" in paths
+    assert not any(path.startswith("/sim/") for path in paths)
+
+
+def test_the_enrollment_request_body_is_the_contracts(client):
+    spec = client.get("/api/schema/").json()
+    body = spec["components"]["schemas"]["EnrollmentMessageRequest"]
+    assert set(body["required"]) == {"messageId", "enrollmentRequests"}
+    assert body["properties"]["enrollmentRequests"]["maxItems"] == 10_000
+    (example,) = spec["paths"]["/api/v1/derms/enrollment-requests"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"].values()
+    assert example["value"]["messageId"] == "DRMS-ENR-20261126-0001"
+
+
+def test_the_schema_is_also_served_as_yaml(client):
+    resp = client.get("/api/schema/?format=yaml")
+    assert resp.status_code == 200 and resp.content.startswith(b"openapi: 3")
+
+
+def test_the_docs_page_loads_its_scripts_from_the_hub_itself(client):
+    resp = client.get("/api/docs/")
+    assert resp.status_code == 200
+    page = resp.content.decode()
+    assert "/api/schema/" in page
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "https://" not in page.replace("https://github.com", "")
+
+
+class Upload(serializers.Serializer):
+    message = serializers.CharField(help_text="The JSON message without its list.")
+    file = serializers.FileField()
+
+
+class Listing(serializers.Serializer):
+    messageId = serializers.CharField()
+
+
+class MultipartFlow(Flow):
+    """A flow taking JSON or a multipart form."""
+
+    name = "multipart_example"
+    sender = "DERMS"
+    path = "derms/multipart-example"
+    content_types = ("application/json", "multipart/form-data")
+    request_serializer = {"application/json": Listing, "multipart/form-data": Upload}
+
+
+def test_a_flow_may_describe_a_multipart_form_beside_json():
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+
+    from hub.api import FlowView
+
+    flow = MultipartFlow()
+    view = flow_schema(flow)(type("MultipartView", (FlowView,), {"flow": flow}))
+    generator = SchemaGenerator(patterns=[path("api/v1/derms/multipart-example", view.as_view())])
+    spec = generator.get_schema(request=None, public=True)
+    content = spec["paths"]["/api/v1/derms/multipart-example"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    upload = spec["components"]["schemas"]["UploadRequest"]
+    assert upload["properties"]["file"] == {"type": "string", "format": "binary"}
