@@ -81,7 +81,18 @@ class Message(models.Model):
                 name="one_accepted_message_per_key",
             )
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The console's list filtered by flow or status, newest first, and the dashboard's counts.
+            models.Index(fields=["flow", "-id"], name="message_flow_newest"),
+            models.Index(fields=["status", "-id"], name="message_status_newest"),
+            models.Index(fields=["received_at", "flow", "status"], name="message_recent_counts"),
+        ]
+        permissions = [
+            ("resubmit_message", "Can resubmit a message or retry its failed items"),
+            ("discard_message", "Can discard a message"),
+            ("test_connection", "Can test the connection to a partner"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.flow} {self.message_key or self.tracking_id}"
@@ -122,7 +133,10 @@ class Item(models.Model):
     class Meta:
         ordering = ["message_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["message", "seq"], name="one_item_per_seq")]
-        indexes = [models.Index(fields=["message", "status"])]
+        indexes = [
+            models.Index(fields=["message", "status"]),
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="RETRY"), name="item_retrying"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"

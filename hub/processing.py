@@ -387,3 +387,28 @@ def message_discard(*, message: Message, actor=None, reason: str) -> bool:
         message.items.filter(status__in=Item.OPEN).update(status=Item.Status.CANCELLED, next_attempt_at=None)
         activity_record(message=message, kind="discarded", actor=actor, text=reason)
     return True
+
+
+def messages_resubmit(*, ids: list[int], actor_id: int | None = None, failed_only: bool = False, reason: str = "") -> int:
+    """Resubmit many messages (a bulk admin action queued as a task, or `manage.py reprocess`); returns how many."""
+    actor = _actor(actor_id)
+    done = 0
+    for message in Message.objects.filter(id__in=ids).only("id", "tracking_id", "status"):
+        if message_resubmit(message=message, actor=actor, failed_only=failed_only, reason=reason):
+            done += 1
+    return done
+
+
+def messages_discard(*, ids: list[int], actor_id: int | None = None, reason: str) -> int:
+    """Discard many messages (a bulk admin action queued as a task, or `manage.py discard`); returns how many."""
+    actor = _actor(actor_id)
+    return sum(
+        message_discard(message=message, actor=actor, reason=reason)
+        for message in Message.objects.filter(id__in=ids).only("id", "status")
+    )
+
+
+def _actor(actor_id: int | None):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(id=actor_id).first() if actor_id else None

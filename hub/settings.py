@@ -274,3 +274,12 @@ LOGGING["filters"] = {"context": {"()": "hub.logs.ContextFilter"}}
 LOGGING["handlers"]["stdout"].update(stream="ext://sys.stdout", formatter=LOG_FORMAT, filters=["context"])
 # django-q2 adds a handler of its own to a logger that has none.
 LOGGING["loggers"]["django-q"] = {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False}
+
+# --- operations console (hub/admin/, hub/dashboard.py) ---------------------
+# An unfinished message older than this shows under "needs attention".
+CONSOLE_OVERDUE_MIN = env.int("CONSOLE_OVERDUE_MIN", default=60)
+# What "test connection" on the partners page calls: a harmless GET.
+CONSOLE_TEST_PATHS = {
+    "DACS": env.str("DACS_TEST_PATH", default=PARTNER_PATHS["DACS_HEALTH_PATH"]),
+    "DERMS": env.str("DERMS_TEST_PATH", default=""),
+}

@@ -1,0 +1,50 @@
+"""The console's roles: `Business users` read, `Support` also act and edit lookups.
+
+The data migration grants them once; the same grant runs after every
+`migrate`, so the models of a flow added later are readable by both groups
+without a migration of their own.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_migrate
+
+BUSINESS = "Business users"
+SUPPORT = "Support"
+# Accounts, partner tokens and sessions are not the console's to show.
+HIDDEN_APPS = ("auth", "authtoken", "sessions", "contenttypes", "admin")
+SUPPORT_EXTRA = (
+    ("hub", "resubmit_message"),
+    ("hub", "discard_message"),
+    ("hub", "test_connection"),
+    ("hub", "add_lookup"),
+    ("hub", "change_lookup"),
+    ("hub", "delete_lookup"),
+)
+
+
+def roles_grant(*, Group, Permission) -> None:  # noqa: N803  (historical models are passed in by migrations)
+    business, _ = Group.objects.get_or_create(name=BUSINESS)
+    support, _ = Group.objects.get_or_create(name=SUPPORT)
+    views = list(
+        Permission.objects.filter(codename__startswith="view_").exclude(content_type__app_label__in=HIDDEN_APPS)
+    )
+    extra = [
+        perm
+        for app_label, codename in SUPPORT_EXTRA
+        for perm in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    ]
+    business.permissions.add(*views)
+    support.permissions.add(*views, *extra)
+
+
+def _after_migrate(sender, **kwargs) -> None:
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    # This receiver may run before auth's own for the same app: make sure its permissions exist.
+    create_permissions(sender, verbosity=0, using=kwargs.get("using", "default"))
+    roles_grant(Group=Group, Permission=Permission)
+
+
+post_migrate.connect(_after_migrate, dispatch_uid="hub-console-roles")
