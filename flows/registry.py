@@ -4,6 +4,8 @@ from flows.base import Flow
 from flows.device_status.flow import DeviceStatusChecks
 from flows.device_status.responses.flow import DeviceStatusResponses
 from flows.enrollment_requests.flow import EnrollmentRequests
+from flows.enrollment_sync.acks.flow import EnrollmentSyncAcks
+from flows.enrollment_sync.flow import EnrollmentSyncs
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -11,6 +13,8 @@ FLOWS: dict[str, Flow] = {
         EnrollmentRequests(),
         DeviceStatusChecks(),
         DeviceStatusResponses(),
+        EnrollmentSyncs(),
+        EnrollmentSyncAcks(),
     )
 }
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "hub.simulators.apps.SimulatorsConfig",
     "flows.enrollment_requests.apps.EnrollmentRequestsConfig",
     "flows.device_status.apps.DeviceStatusConfig",
+    "flows.enrollment_sync.apps.EnrollmentSyncConfig",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,10 @@ PARTNER_PATHS = {
 STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
 if STATUS_CHECK_TIMEOUT_S <= 0:
     raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")
+# A sync DERMS has not acknowledged this long after DACS sent it is flagged overdue (technical email).
+SYNC_ACK_OVERDUE_S = env.float("SYNC_ACK_OVERDUE_S", default=7200)
+if SYNC_ACK_OVERDUE_S <= 0:
+    raise environ.ImproperlyConfigured("SYNC_ACK_OVERDUE_S must be positive")
 
 # --- operations: API docs, health, metrics, logs, backpressure, retention ---
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]

@@ -123,7 +123,8 @@ class DeviceStatusChecks(Flow):
         # Reopening is repeated every pass: a check that timed out while its message was still being
         # worked on is picked up once that message has finished.
         owed = StatusCheck.objects.filter(
-            state__in=(StatusCheck.State.TIMED_OUT, StatusCheck.State.FAILED), response_message__isnull=True,
+            state__in=(StatusCheck.State.TIMED_OUT, StatusCheck.State.FAILED), dacs_updated_at__isnull=True,
+            response_message__isnull=True,
             check_message__reply_status=Message.Reply.NONE,
             check_message__status__in=(Message.Status.COMPLETED, Message.Status.COMPLETED_WITH_ERRORS,
                                         Message.Status.FAILED),

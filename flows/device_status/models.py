@@ -39,7 +39,12 @@ class StatusCheck(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["state", "asked_at"], name="status_check_open")]
+        indexes = [
+            models.Index(fields=["state", "asked_at"], name="status_check_open"),
+            models.Index(
+                fields=["state"], condition=models.Q(dacs_updated_at__isnull=True), name="status_check_dacs_owed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.communication_id} ({self.state})"

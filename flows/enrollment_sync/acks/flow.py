@@ -1,0 +1,67 @@
+"""Flow 3, second half: DERMS posts its acknowledgement of a sync later.
+
+The acknowledgement is recorded on the sync (first one wins) and the sync's
+own message, which owes DACS its acknowledgement, is queued again to send it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.base import Accepted, Flow, Outcome, Rejection, validated
+from flows.enrollment_sync import services
+from flows.enrollment_sync.flow import ACKS
+from flows.enrollment_sync.flow import NAME as SYNCS
+from flows.enrollment_sync.models import EnrollmentSync
+from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack
+from flows.enrollment_sync.serializers import SyncAck
+from hub.activity import activity_record
+from hub.models import Item, Message, System
+
+
+class EnrollmentSyncAcks(Flow):
+    name = ACKS
+    sender = System.DERMS
+    path = "derms/enrollment-sync-acks"
+    request_serializer = SyncAck
+    request_examples = {"acknowledgement": sync_ack("SYNC-555", "ERROR", UNKNOWN_PERSON)}
+
+    def key_of(self, payload: Any) -> str:
+        key = payload.get("dacsMessageId") if isinstance(payload, dict) else None
+        return key if isinstance(key, str) else ""
+
+    def validate(self, message: Message, payload: Any) -> Accepted:
+        data = validated(SyncAck, payload)
+        key = data["dacsMessageId"]
+        sync_message = Message.objects.filter(flow=SYNCS, accepted_key=key).only("id").first()
+        if sync_message is None:
+            raise Rejection(404, "unknown_correlation", {"dacsMessageId": [f"No enrollment sync '{key}'."]})
+        Message.objects.filter(id=message.id).update(related=sync_message)
+        message.related = sync_message
+        return Accepted(key=key, items=[Item(seq=0, key=key, data=payload)])
+
+    def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
+        from hub.processing import message_reopen
+
+        outcomes = {}
+        sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
+        for item in items:
+            ack_type, text = item.data["ackType"], item.data.get("message")
+            recorded = services.sync_acknowledge(
+                sync_id=sync.id, ack_type=ack_type, text=text, at=message.received_at, ack_message=message
+            )
+            sync.refresh_from_db()
+            if not recorded and sync.ack_message_id != message.id:
+                told = f"DACS was told {sync.dacs_status}" if sync.dacs_status else f"the sync is {sync.state}"
+                error = f"Not passed on: {told} before this acknowledgement came"
+                activity_record(message=message, kind="not_passed_on", text=error)
+                outcomes[item.id] = Outcome(Item.Status.CANCELLED, error=error)
+                continue
+            if ack_type == "ERROR":
+                # The forward already finished as a success: the sync ends with DERMS's refusal.
+                Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+                    status=Item.Status.ERROR, last_error=text or "Refused by DERMS"
+                )
+            message_reopen(message_id=message.related_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
+            outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+        return outcomes
