@@ -7,6 +7,7 @@ lost: the message row is written before the payload is judged.
 from __future__ import annotations
 
 import logging
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -14,6 +15,8 @@ from rest_framework.response import Response
 
 from flows.base import Flow, Rejection
 from hub.activity import activity_record
+from hub.health import backlog_full
+from hub.logs import log_bind_message
 from hub.models import Item, Message
 from hub.timefmt import iso_z
 
@@ -59,7 +62,18 @@ def _reject(message: Message, rejection: Rejection) -> Response:
     message.errors = body
     message.save(update_fields=["status", "http_status", "errors", "message_key"])
     activity_record(message=message, kind="rejected", text=f"{rejection.status} {rejection.message}")
+    log_bind_message(message)
+    log.info("rejected %s %s", rejection.status, rejection.error)
     return Response(body, status=rejection.status)
+
+
+def _overloaded(message: Message) -> Response:
+    response = _reject(
+        message,
+        Rejection(429, "overloaded", {"": [f"Over {settings.BACKLOG_LIMIT} messages are waiting; send again later."]}),
+    )
+    response["Retry-After"] = str(settings.BACKLOG_RETRY_AFTER_S)
+    return response
 
 
 def _duplicate(message: Message, first: Message) -> Response:
@@ -69,6 +83,8 @@ def _duplicate(message: Message, first: Message) -> Response:
     message.ack = {**first.ack, "duplicate": True}
     message.save(update_fields=["status", "duplicate_of", "http_status", "ack", "message_key"])
     activity_record(message=message, kind="duplicate", text=f"Duplicate of {first.tracking_id}")
+    log_bind_message(message)
+    log.info("duplicate of %s", first.tracking_id)
     return Response(message.ack, status=200)
 
 
@@ -102,6 +118,9 @@ def receive(request, flow: Flow) -> Response:
     message.raw_body = body
     message.body_size = len(body)
     message.save()
+    log_bind_message(message)
+    if backlog_full():
+        return _overloaded(message)
 
     try:
         if message.sender != flow.sender:
@@ -152,5 +171,6 @@ def _accept(message: Message, flow: Flow, accepted) -> Response:
             raise
         message.accepted_key = None
         return _duplicate(message, first)
+    log_bind_message(message)
     log.info("accepted %s %s tracking=%s", flow.name, accepted.key, message.tracking_id)
     return Response(message.ack, status=202)

@@ -79,7 +79,7 @@ def partner_metrics() -> Iterator[Metric]:
     per_bucket = {f"le{i}": Count("id", filter=Q(duration_ms__lte=b * 1000)) for i, b in enumerate(LATENCY_BUCKETS_S)}
     rows = OutboundCall.objects.values("partner").annotate(n=Count("id"), ms=Sum("duration_ms"), **per_bucket)
     for row in rows.order_by():
-        buckets = [(str(b), row[f"le{i}"]) for i, b in enumerate(LATENCY_BUCKETS_S)] + [("+Inf", row["n"])]
+        buckets = [(str(float(b)), row[f"le{i}"]) for i, b in enumerate(LATENCY_BUCKETS_S)] + [("+Inf", row["n"])]
         latency.add_metric([row["partner"]], buckets, sum_value=(row["ms"] or 0) / 1000)
     yield latency
 
