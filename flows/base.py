@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from hub.models import Item, Message
+from hub.notify import notify_technical_failure
 
 
 class Rejection(Exception):
@@ -100,6 +102,10 @@ class Flow:
     content_types: ClassVar[tuple[str, ...]] = ("application/json",)
     # Items sent together in one call (1: one call per item).
     unit_size: ClassVar[int] = 1
+    # The partner the items are sent to (its slots are held per sending thread), or None.
+    partner: ClassVar[str | None] = None
+    # Write call records and item outcomes in bulk batches (many small units) rather than per unit.
+    batch_records: ClassVar[bool] = False
     # The partner that waits for the overall reply, or None.
     reply_partner: ClassVar[str | None] = None
     # What the API docs (hub/schema.py) show for the request body: a serializer,
@@ -122,6 +128,22 @@ class Flow:
         raise NotImplementedError
 
     # --- processing ----------------------------------------------------------
+    def lock_name(self, message: Message) -> str:
+        """Messages that return the same non-empty name are never processed at the same time."""
+        return ""
+
+    def hold(self, message: Message) -> datetime | None:
+        """Runs before each round of sending: None to go on, or a time before which nothing is sent.
+
+        A flow may also prepare items here (a large message expanded after its 202) or close them.
+        """
+        return None
+
+    def units(self, message: Message, items: list[Item]) -> list[list[Item]]:
+        """Due items grouped into calls: `unit_size` at a time by default."""
+        size = self.unit_size
+        return [items[i : i + size] for i in range(0, len(items), size)]
+
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         """Call the partner for a unit of items; return an outcome per item id."""
         raise NotImplementedError
@@ -140,6 +162,11 @@ class Flow:
 
     def sweep(self) -> None:
         """Checks of the flow's own run by the sweeper every pass (timeouts, overdue answers)."""
+
+    def finished(self, message: Message, status: str) -> None:
+        """After the message reached its final status: the emails it calls for."""
+        if status == Message.Status.FAILED:
+            notify_technical_failure(message=message)
 
 
 

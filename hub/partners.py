@@ -106,21 +106,32 @@ def _auth_headers(partner: str, conf: dict, *, refresh: bool = False) -> tuple[d
 
 
 # --- concurrency bound -------------------------------------------------------
+_local = threading.local()  # per thread: its requests session and the slots it holds
+
 @contextmanager
 def partner_slot(partner: str):
     """Hold one of PARTNER_CONCURRENCY slots for `partner`, across every process.
 
     PostgreSQL advisory locks bound all web and worker processes on every
-    host; on SQLite (one machine) file locks under VAR_DIR do the same.
+    host; on SQLite (one machine) file locks under VAR_DIR do the same. A
+    thread may hold its slot across many calls: nested uses are free.
     """
+    held = _local.__dict__.setdefault("slots", set())
+    if partner in held:  # this thread already holds one (see processing.run_parallel)
+        yield
+        return
     slots = list(range(settings.PARTNER_CONCURRENCY))
     key = zlib.crc32(partner.encode()) & 0x7FFFFFFF
     while True:
         random.shuffle(slots)
         for slot in slots:
-            with _try_slot(key, partner, slot) as held:
-                if held:
-                    yield
+            with _try_slot(key, partner, slot) as got:
+                if got:
+                    held.add(partner)
+                    try:
+                        yield
+                    finally:
+                        held.discard(partner)
                     return
         time.sleep(0.005)
 
@@ -153,7 +164,16 @@ def _try_slot(key: int, partner: str, slot: int):
 
 
 # --- the call ----------------------------------------------------------------
-_local = threading.local()
+@contextmanager
+def recording_into(append):
+    """Calls made by this thread inside the block are handed to `append` unsaved, for a bulk insert."""
+    _local.recorder = append
+    try:
+        yield
+    finally:
+        _local.recorder = None
+
+
 
 
 def _session() -> requests.Session:
@@ -165,6 +185,26 @@ def _session() -> requests.Session:
         session.mount("https://", adapter)
         _local.session = session
     return session
+
+
+class StreamBody:
+    """A request body sent as it is read, never held whole in memory.
+
+    `source` is an iterable of byte chunks or a file-like object; its length is
+    known up front, so the body goes out with Content-Length, not chunked. It
+    can be sent once only. A source that fails mid-way should raise OSError,
+    which ends the call as a technical error like a dropped connection.
+    """
+
+    def __init__(self, source: Any, length: int, chunk_size: int = 1024 * 1024):
+        self.length = length
+        self._chunks = iter(lambda: source.read(chunk_size), b"") if hasattr(source, "read") else iter(source)
+
+    def __iter__(self):
+        return self._chunks
+
+    def __len__(self) -> int:
+        return self.length
 
 
 def _clip(text: str) -> str:
@@ -184,10 +224,12 @@ def call(
     item: Item | None = None,
     record: bool = True,
     read_timeout: float | None = None,
+    body_length: int | None = None,
 ) -> Result:
     """Call `partner` at `path` (relative to its base URL) and record the call.
 
-    Never raises for a partner's failure: the outcome says what happened.
+    With `body_length`, `data` (chunks or a file-like object) is streamed as a
+    StreamBody. Never raises for a partner's failure: the outcome says what happened.
     """
     conf = settings.PARTNERS[partner]
     url = f"{conf['base_url']}/{path.lstrip('/')}"
@@ -197,6 +239,9 @@ def call(
     if json_body is not None:
         data = json.dumps(json_body, separators=(",", ":")).encode()
         sent_headers["Content-Type"] = "application/json"
+    streamed = body_length is not None
+    if streamed:
+        data = StreamBody(data, body_length)
     timeout = (settings.PARTNER_CONNECT_TIMEOUT_S, read_timeout or settings.PARTNER_READ_TIMEOUT_S)
     started = timezone.now()
     t0 = time.monotonic()
@@ -218,14 +263,17 @@ def call(
                 body = resp.text
             # An expired or revoked OAuth2 token: fetch a new one once.
             if status == 401 and conf["auth"] == "oauth2" and attempt == 1:
-                continue
+                if not streamed:
+                    continue
+                with _tokens_lock:  # a stream cannot be sent again: the next call gets a new token
+                    _tokens.pop(partner, None)
             break
     outcome = classify(status, body)
     if outcome != OutboundCall.Outcome.SUCCESS and not error:
         error = _error_text(status, body)
     record_row = None
     if record:
-        record_row = OutboundCall.objects.create(
+        record_row = OutboundCall(
             message=message,
             item=item,
             partner=partner,
@@ -233,7 +281,8 @@ def call(
             method=method,
             url=url,
             request_headers=sent_headers,
-            request_body=_clip(data.decode("utf-8", "replace")) if isinstance(data, bytes) else "",
+            request_body=_clip(data.decode("utf-8", "replace")) if isinstance(data, bytes)
+            else (f"[{body_length} bytes streamed]" if streamed else ""),
             response_status=status,
             response_body=_clip(body if isinstance(body, str) else json.dumps(body)) if body is not None else "",
             outcome=outcome,
@@ -241,6 +290,11 @@ def call(
             started_at=started,
             duration_ms=int((time.monotonic() - t0) * 1000),
         )
+        recorder = _local.__dict__.get("recorder")
+        if recorder is not None:
+            recorder(record_row)
+        else:
+            record_row.save()
     if outcome == OutboundCall.Outcome.TECHNICAL:
         log.warning("%s %s failed: %s", partner, operation, error)
     return Result(outcome=outcome, status=status, body=body, error=error, call=record_row)

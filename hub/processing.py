@@ -13,6 +13,7 @@ import random
 import threading
 import time
 import uuid
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,10 +24,10 @@ from django_q.tasks import async_task
 
 from flows.base import Flow, Outcome
 from flows.registry import flow_for, FLOWS
+from hub import partners
 from hub.activity import activity_record
-from hub.leases import lease_held, lease_take
-from hub.models import Item, Message
-from hub.notify import notify_technical_failure
+from hub.leases import lease_held, lease_release, lease_take
+from hub.models import Item, Message, OutboundCall
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +60,24 @@ def message_process(message_id: int) -> None:
     message = Message.objects.get(id=message_id)
     if message.started_at is None:
         Message.objects.filter(id=message_id).update(started_at=now)
+    runner = Runner(message, flow_for(message.flow))
     try:
-        Runner(message, flow_for(message.flow)).run()
+        with runner.exclusive():
+            runner.run()
     except Abandoned:
         log.info("message %s was taken back while processing", message_id)
 
 
-def run_parallel(func, units: list, workers: int) -> None:
-    """Run func(unit) on up to `workers` threads, each closing its DB connection at the end."""
+def run_parallel(func, units: list, workers: int, hold=nullcontext) -> None:
+    """Run func(unit) on up to `workers` threads, each closing its DB connection at the end.
+
+    Each thread runs inside `hold()` for its whole life (e.g. holding one
+    partner slot across all its calls instead of taking one per call).
+    """
     if len(units) <= 1 or workers <= 1:
-        for unit in units:
-            func(unit)
+        with hold():
+            for unit in units:
+                func(unit)
         return
     work: queue.Queue = queue.Queue()
     for unit in units:
@@ -78,12 +86,13 @@ def run_parallel(func, units: list, workers: int) -> None:
 
     def worker():
         try:
-            while True:
-                try:
-                    unit = work.get_nowait()
-                except queue.Empty:
-                    return
-                func(unit)
+            with hold():
+                while True:
+                    try:
+                        unit = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    func(unit)
         except BaseException as exc:  # surfaced in the calling thread below
             errors.append(exc)
         finally:
@@ -104,6 +113,23 @@ class Runner:
         self.flow = flow
         self.deadline = time.monotonic() + settings.TASK_BUDGET_S
         self.last_beat = 0.0
+        self.lock = flow.lock_name(message)
+        self.owner = uuid.uuid4().hex
+        self.records = RecordBuffer()
+
+    @contextmanager
+    def exclusive(self):
+        """Hold the flow's lock for this message; a message whose lock is taken goes back to wait."""
+        if not self.lock:
+            yield
+            return
+        if not lease_take(name=self.lock, owner=self.owner, seconds=settings.STALE_AFTER_S):
+            self.release(timezone.now() + timedelta(seconds=1))
+            raise Abandoned
+        try:
+            yield
+        finally:
+            lease_release(name=self.lock, owner=self.owner)
 
     # --- the loop -------------------------------------------------------------
     def run(self) -> None:
@@ -130,6 +156,8 @@ class Runner:
         )
         if not alive:
             raise Abandoned
+        if self.lock and not lease_take(name=self.lock, owner=self.owner, seconds=settings.STALE_AFTER_S):
+            raise Abandoned
 
     def wait_until(self, due: datetime) -> bool:
         """Sleep until `due` if this task's budget allows; False means hand the message back."""
@@ -155,7 +183,7 @@ class Runner:
         return list(
             self.message.items.filter(status__in=Item.OPEN)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("seq")[:BATCH]
+            .order_by("seq")[: max(BATCH, self.flow.unit_size * settings.PARTNER_CONCURRENCY)]
         )
 
     def next_item_due(self) -> datetime | None:
@@ -165,21 +193,35 @@ class Runner:
         return open_items.aggregate(due=Min("next_attempt_at"))["due"] or timezone.now()
 
     def send_due_items(self) -> bool:
+        held = self.flow.hold(self.message)
+        if held is not None:
+            if not self.wait_until(held):
+                self.release(held)
+                raise Abandoned
+            return True
         items = self.due_items()
         if not items:
             return False
         if time.monotonic() > self.deadline:
             self.release(timezone.now())
             raise Abandoned
-        size = self.flow.unit_size
-        units = [items[i : i + size] for i in range(0, len(items), size)]
-        run_parallel(self.send_unit, units, settings.PARTNER_CONCURRENCY)
+        units = self.flow.units(self.message, items)
+        partner = self.flow.partner
+        hold = (lambda: partners.partner_slot(partner)) if partner else nullcontext
+        run_parallel(self.send_unit, units, settings.PARTNER_CONCURRENCY, hold=hold)
+        self.records.flush()
         return True
 
     def send_unit(self, items: list[Item]) -> None:
         self.heartbeat()
-        outcomes = self.flow.send(self.message, items)
-        item_record_outcomes(items=items, outcomes=outcomes)
+        if not self.flow.batch_records:
+            item_record_outcomes(items=items, outcomes=self.flow.send(self.message, items))
+            return
+        calls: list[OutboundCall] = []
+        with partners.recording_into(calls.append):
+            outcomes = self.flow.send(self.message, items)
+        item_apply_outcomes(items=items, outcomes=outcomes)
+        self.records.add(items, calls)
 
     # --- the reply owed to the partner ------------------------------------------
     def send_reply(self) -> datetime | None:
@@ -233,8 +275,7 @@ class Runner:
         if not done:
             raise Abandoned
         activity_record(message=message, kind="finished", text=f"{status}: {format_counts(counts)}")
-        if status == Message.Status.FAILED:
-            notify_technical_failure(message=message)
+        self.flow.finished(message, status)
 
 
 def same_outcome(old: dict, new: dict) -> bool:
@@ -256,8 +297,71 @@ def format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no items"
 
 
+ITEM_OUTCOME_FIELDS = [
+    "attempts", "last_error", "response", "message_number", "external_id", "status", "next_attempt_at",
+    "first_failed_at", "updated_at",
+]
+
+
+class RecordBuffer:
+    """Item outcomes and call records written in bulk, FLUSH_EVERY items at a time.
+
+    A worker that dies loses at most the unwritten outcomes: those items are
+    still open and are sent again with the same transaction id, which the
+    partner recognises.
+    """
+
+    FLUSH_EVERY = 200
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items: list[Item] = []
+        self.calls: list[OutboundCall] = []
+
+    def add(self, items: list[Item], calls: list[OutboundCall]) -> None:
+        with self.lock:
+            self.items.extend(items)
+            self.calls.extend(calls)
+            full = len(self.items) >= self.FLUSH_EVERY
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            items, calls = self.items, self.calls
+            self.items, self.calls = [], []
+        if not items and not calls:
+            return
+        with transaction.atomic():
+            OutboundCall.objects.bulk_create(calls, batch_size=500)
+            items_save_outcomes(items=items)
+
+
+def items_save_outcomes(*, items: list[Item]) -> None:
+    """UPDATE each item's outcome fields with one executemany.
+
+    Django's bulk_update builds a CASE expression per field and row, which
+    costs more CPU than the partner calls themselves on large collections.
+    """
+    if not items:
+        return
+    fields = [Item._meta.get_field(name) for name in ITEM_OUTCOME_FIELDS]
+    connection = connections[Item.objects.db]
+    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {connection.ops.quote_name(Item._meta.db_table)} SET {columns} WHERE id = %s"
+    rows = [[f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields] + [item.id] for item in items]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def item_record_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> None:
     """Write what the partner said about each item; technical errors get a retry time."""
+    item_apply_outcomes(items=items, outcomes=outcomes)
+    items_save_outcomes(items=items)
+
+
+def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> None:
+    """Set each item's fields from what the partner said; technical errors get a retry time."""
     now = timezone.now()
     for item in items:
         outcome = outcomes[item.id]
@@ -279,11 +383,7 @@ def item_record_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> 
         else:
             item.status = outcome.status
             item.next_attempt_at = None
-    Item.objects.bulk_update(
-        items,
-        ["attempts", "last_error", "response", "message_number", "external_id", "status", "next_attempt_at",
-         "first_failed_at", "updated_at"],
-    )
+        item.updated_at = now
 
 
 # --- the sweeper ------------------------------------------------------------

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "flows.enrollment_requests.apps.EnrollmentRequestsConfig",
     "flows.device_status.apps.DeviceStatusConfig",
     "flows.enrollment_sync.apps.EnrollmentSyncConfig",
+    "flows.device_scores.apps.DeviceScoresConfig",
+    "flows.device_reservations.apps.DeviceReservationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +88,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test.sqlite3")
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -232,15 +233,30 @@ PARTNER_PATHS = {
     }.items()
 }
 
-# --- device status checks (flow 2) and enrollment synchronisation (flow 3) ----
-# A status check DERMS has not answered this long after DACS asked is TIMED_OUT (DACS told FAILURE).
-STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
-if STATUS_CHECK_TIMEOUT_S <= 0:
-    raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")
-# A sync DERMS has not acknowledged this long after DACS sent it is flagged overdue (technical email).
-SYNC_ACK_OVERDUE_S = env.float("SYNC_ACK_OVERDUE_S", default=7200)
-if SYNC_ACK_OVERDUE_S <= 0:
-    raise environ.ImproperlyConfigured("SYNC_ACK_OVERDUE_S must be positive")
+# --- device score files (flow 4, flows/device_scores) -----------------------
+SCORE_SOURCE_URL = env.str("SCORE_SOURCE_URL", default=f"file://{VAR_DIR / 'scores' / 'inbox'}")
+SCORE_SOURCE_PASSWORD = env.str("SCORE_SOURCE_PASSWORD", default="")
+SCORE_SOURCE_KEY_FILE = env.str("SCORE_SOURCE_KEY_FILE", default="")
+SCORE_KNOWN_HOSTS = env.str("SCORE_KNOWN_HOSTS", default="")
+SCORE_DESTINATION = env.str("SCORE_DESTINATION", default="rest")
+SCORE_DESTINATION_PASSWORD = env.str("SCORE_DESTINATION_PASSWORD", default="")
+SCORE_DESTINATION_KEY_FILE = env.str("SCORE_DESTINATION_KEY_FILE", default="")
+SCORE_DESTINATION_KNOWN_HOSTS = env.str("SCORE_DESTINATION_KNOWN_HOSTS", default="")
+SCORE_FILE_PREFIX = env.str("SCORE_FILE_PREFIX", default="SDCSE")
+SCORE_DONE_PREFIXES = env.list("SCORE_DONE_PREFIXES", default=["Sent-", "Error-"])
+SCORE_TEMP_SUFFIXES = env.list("SCORE_TEMP_SUFFIXES", default=[".part", ".tmp", ".filepart"])
+SCORE_MIN_AGE_S = env.float("SCORE_MIN_AGE_S", default=5)
+SCORE_SCHEDULE_MINUTES = env.int("SCORE_SCHEDULE_MINUTES", default=15)
+SCORE_CLAIM_STALE_S = env.float("SCORE_CLAIM_STALE_S", default=900)
+SCORE_HEARTBEAT_S = env.float("SCORE_HEARTBEAT_S", default=10)
+SCORE_SSH_TIMEOUT_S = env.float("SCORE_SSH_TIMEOUT_S", default=30)
+SCORE_READ_WINDOW_BYTES = env.int("SCORE_READ_WINDOW_BYTES", default=8 * 1024 * 1024)
+SCORE_SEND_TIMEOUT_S = env.float("SCORE_SEND_TIMEOUT_S", default=300)
+SCORE_NO_FILE_EMAIL = env.bool("SCORE_NO_FILE_EMAIL", default=False)
+if SCORE_DESTINATION != "rest" and not SCORE_DESTINATION.startswith("sftp://"):
+    raise environ.ImproperlyConfigured("SCORE_DESTINATION must be 'rest' or 'sftp://user@host:port/path'")
+if not SCORE_SOURCE_URL.startswith(("sftp://", "file://")):
+    raise environ.ImproperlyConfigured("SCORE_SOURCE_URL must be 'sftp://user@host:port/path' or 'file:///path'")
 
 # --- operations: API docs, health, metrics, logs, backpressure, retention ---
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]
@@ -280,6 +296,17 @@ LOGGING["handlers"]["stdout"].update(stream="ext://sys.stdout", formatter=LOG_FO
 # django-q2 adds a handler of its own to a logger that has none.
 LOGGING["loggers"]["django-q"] = {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False}
 
+# --- program events: device reservations and cancellations (flows 5 and 6) ----
+RESERVATION_COLLECTION_SIZE = env.int("RESERVATION_COLLECTION_SIZE", default=500)
+DACS_AVAILABILITY_WINDOW_S = env.float("DACS_AVAILABILITY_WINDOW_S", default=900)
+# While DACS is up, its health is checked again before sending after this long.
+DACS_HEALTH_RECHECK_S = env.float("DACS_HEALTH_RECHECK_S", default=60)
+DACS_CANCELLATION_MODE = env.str("DACS_CANCELLATION_MODE", default="lifecycle")
+if not 1 <= RESERVATION_COLLECTION_SIZE <= 5000:
+    raise environ.ImproperlyConfigured("RESERVATION_COLLECTION_SIZE must be between 1 and 5000")
+if DACS_CANCELLATION_MODE not in ("lifecycle", "legacy"):
+    raise environ.ImproperlyConfigured("DACS_CANCELLATION_MODE must be 'lifecycle' or 'legacy'")
+
 # --- operations console (hub/admin/, hub/dashboard.py) ---------------------
 # An unfinished message older than this shows under "needs attention".
 CONSOLE_OVERDUE_MIN = env.int("CONSOLE_OVERDUE_MIN", default=60)
@@ -288,3 +315,13 @@ CONSOLE_TEST_PATHS = {
     "DACS": env.str("DACS_TEST_PATH", default=PARTNER_PATHS["DACS_HEALTH_PATH"]),
     "DERMS": env.str("DERMS_TEST_PATH", default=""),
 }
+
+# --- device status checks (flow 2) and enrollment synchronisation (flow 3) ----
+# A status check DERMS has not answered this long after DACS asked is TIMED_OUT (DACS told FAILURE).
+STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
+if STATUS_CHECK_TIMEOUT_S <= 0:
+    raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")
+# A sync DERMS has not acknowledged this long after DACS sent it is flagged overdue (technical email).
+SYNC_ACK_OVERDUE_S = env.float("SYNC_ACK_OVERDUE_S", default=7200)
+if SYNC_ACK_OVERDUE_S <= 0:
+    raise environ.ImproperlyConfigured("SYNC_ACK_OVERDUE_S must be positive")

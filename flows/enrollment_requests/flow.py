@@ -104,6 +104,8 @@ class EnrollmentRequests(Flow):
     name = "enrollment_requests"
     sender = System.DERMS
     path = "derms/enrollment-requests"
+    partner = System.DACS
+    batch_records = True
     reply_partner = System.DERMS
     request_serializer = EnrollmentMessage
     request_examples = {"contract example": CONTRACT_EXAMPLE}

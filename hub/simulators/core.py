@@ -37,9 +37,20 @@ def default_knobs(partner: str) -> dict[str, Any]:
     }
 
 
-def knobs_for(partner: str) -> dict[str, Any]:
+_knobs_cache: dict[str, tuple[float, dict]] = {}
+KNOBS_CACHE_S = 1.0
+
+
+def knobs_for(partner: str, *, fresh: bool = False) -> dict[str, Any]:
+    """The partner's knobs; read from the database at most once a second per process (a change made
+    through this process's knobs endpoint is seen at once, by the others within a second)."""
+    cached = _knobs_cache.get(partner)
+    if cached and not fresh and time.monotonic() - cached[0] < KNOBS_CACHE_S:
+        return cached[1]
     row = SimKnobs.objects.filter(partner=partner).first()
-    return {**default_knobs(partner), **(row.knobs if row else {})}
+    knobs = {**default_knobs(partner), **(row.knobs if row else {})}
+    _knobs_cache[partner] = (time.monotonic(), knobs)
+    return knobs
 
 
 def record(partner: str, endpoint: str, key: str, body: Any, status: int, answer: Any) -> SimRecord:
@@ -87,7 +98,7 @@ def knobs_view(request: HttpRequest, partner: str):
         row, _ = SimKnobs.objects.get_or_create(partner=partner)
         row.knobs = {**row.knobs, **changes}
         row.save()
-    return JsonResponse(knobs_for(partner))
+    return JsonResponse(knobs_for(partner, fresh=True))
 
 
 @csrf_exempt
@@ -98,6 +109,7 @@ def records_view(request: HttpRequest, partner: str):
     if request.method == "DELETE":
         rows.delete()
         SimKnobs.objects.filter(partner=partner).delete()
+        _knobs_cache.pop(partner, None)
         return JsonResponse({"deleted": True})
     for field in ("endpoint", "key", "status"):
         if request.GET.get(field):

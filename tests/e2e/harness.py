@@ -29,8 +29,10 @@ def free_port() -> int:
 
 
 class Hub:
-    def __init__(self, workdir: Path, **env: str):
+    def __init__(self, workdir: Path, web_processes: int = 0, **env: str):
+        """`web_processes` > 0 serves the hub with gunicorn (that many processes) instead of runserver."""
         self.workdir = workdir
+        self.web_processes = web_processes
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.mail_dir = workdir / "mail"
@@ -88,15 +90,22 @@ class Hub:
         for system in ("DERMS", "DACS"):
             out = self.manage("partner_account", system, f"{system.lower()}-e2e", "--token").stdout
             self.tokens[system] = re.search(r"token: (\w+)", out).group(1)
-        self.web = self._spawn("runserver", f"127.0.0.1:{self.port}", "--noreload", log="web")
+        if self.web_processes:
+            self.web = self._spawn(
+                "-m", "gunicorn", "hub.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(self.web_processes),
+                "-k", "gthread", "--threads", "24", "--timeout", "300", log="web", python_module=True,
+            )
+        else:
+            self.web = self._spawn("runserver", f"127.0.0.1:{self.port}", "--noreload", log="web")
         self.wait_for(self._up, timeout=60, what="web server")
         self.start_worker()
         return self
 
-    def _spawn(self, *args: str, log: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, log: str, python_module: bool = False) -> subprocess.Popen:
         out = open(self.workdir / f"{log}.log", "ab")
+        command = [sys.executable, *args] if python_module else [sys.executable, "manage.py", *args]
         return subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
