@@ -51,7 +51,7 @@ class MessageChangeList(ChangeList):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "flow", "direction", "status_shown", "message_key", "business_keys", "items_shown",
+        "id", "flow", "direction", "status", "message_key", "business_keys", "items_shown",
         "received_at", "finished_at",
     )
     list_display_links = ("id", "message_key")
@@ -63,7 +63,6 @@ class MessageAdmin(admin.ModelAdmin):
     )
     show_full_result_count = False
     list_per_page = 50
-    date_hierarchy = None
     actions = [bulk_action("resubmit"), bulk_action("retry_failed"), bulk_action("discard")]
     change_form_template = "admin/hub/message/change_form.html"
     fieldsets = (
@@ -87,10 +86,6 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="direction", ordering="sender")
     def direction(self, obj: Message) -> str:
         return f"{obj.sender} → hub" if obj.sender else "—"
-
-    @admin.display(description="status", ordering="status")
-    def status_shown(self, obj: Message) -> str:
-        return obj.status
 
     @admin.display(description="business keys")
     def business_keys(self, obj: Message) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db.models.signals import post_migrate
 
+from hub.admin_site import PARTNER_GROUPS
+
 BUSINESS = "Business users"
 SUPPORT = "Support"
 # Accounts, partner tokens and sessions are not the console's to show.
@@ -20,10 +22,15 @@ SUPPORT_EXTRA = (
     ("hub", "add_lookup"),
     ("hub", "change_lookup"),
     ("hub", "delete_lookup"),
+    # Sending a failed score file again (flows/device_scores admin action).
+    ("device_scores", "change_scorefile"),
 )
 
 
 def roles_grant(*, Group, Permission) -> None:  # noqa: N803  (historical models are passed in by migrations)
+    # Emptied tables (a flush between tests) lose the groups made by migrations: make them again.
+    for name in PARTNER_GROUPS:
+        Group.objects.get_or_create(name=name)
     business, _ = Group.objects.get_or_create(name=BUSINESS)
     support, _ = Group.objects.get_or_create(name=SUPPORT)
     views = list(
