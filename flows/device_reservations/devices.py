@@ -1,0 +1,242 @@
+"""Device lists of a reservation, as JSON or as a CSV file, checked one row at a time.
+
+A 200,000-row file is never copied whole: the CSV is read line by line out of
+the request body it arrived in, and only what duplicate detection needs is
+kept. The same readers feed the worker that turns the rows into items.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows.base import Rejection
+from hub.timefmt import iso_z, parse_offset_datetime
+
+HEADER = ["recordId", "nicId", "headEndSystemId", "reservationStartDateTime", "reservationEndDateTime"]
+MAX_DEVICES = 200_000
+MAX_LISTED = 100  # error entries listed in a 400; the rest are counted
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.I)
+_PART_NAME = re.compile(rb'name="([^"]*)"', re.I)
+
+
+@dataclass(frozen=True)
+class Device:
+    record_id: int
+    nic_id: str
+    head_end_system: str
+    start: str | None  # UTC, `Z`; None: the event's
+    end: str | None
+
+
+# --- multipart ----------------------------------------------------------------
+def multipart_parts(body: bytes, content_type: str) -> dict[str, tuple[int, int]]:
+    """Each part's name → (start, end) offsets of its content in `body` (nothing is copied)."""
+    match = _BOUNDARY.search(content_type)
+    if not match:
+        raise Rejection(400, "validation_failed", {"Content-Type": ["The multipart boundary is missing."]})
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    parts: dict[str, tuple[int, int]] = {}
+    pos = body.find(delimiter)
+    while pos >= 0:
+        pos += len(delimiter)
+        if body.startswith(b"--", pos):
+            return parts
+        head_end = body.find(b"\r\n\r\n", pos)
+        if head_end < 0:
+            break
+        name = _PART_NAME.search(body, pos, head_end)
+        content_start = head_end + 4
+        nxt = body.find(b"\r\n" + delimiter, content_start)
+        if nxt < 0:
+            break
+        if name:
+            parts.setdefault(name.group(1).decode("utf-8", "replace"), (content_start, nxt))
+        pos = nxt + 2
+    raise Rejection(400, "validation_failed", {"body": ["The multipart body is malformed or truncated."]})
+
+
+def csv_lines(body: bytes, start: int, end: int) -> Iterator[str]:
+    """The lines of body[start:end], decoded one at a time (a BOM at the start is dropped)."""
+    if body.startswith(b"\xef\xbb\xbf", start):
+        start += 3
+    line = 0
+    pos = start
+    while pos < end:
+        line += 1
+        nl = body.find(b"\n", pos, end)
+        stop = end if nl < 0 else nl + 1
+        try:
+            yield body[pos:stop].decode("utf-8")
+        except UnicodeDecodeError:
+            raise Rejection(400, "validation_failed", {f"file line {line}": ["The line is not UTF-8."]}) from None
+        pos = stop
+
+
+# --- checks ---------------------------------------------------------------------
+class DeviceCheck:
+    """Checks rows one by one; collects errors by field path (JSON) or by file line (CSV)."""
+
+    def __init__(self, event_start: datetime | None, event_end: datetime | None, *, csv_file: bool):
+        self.event_start, self.event_end = event_start, event_end
+        self.csv_file = csv_file
+        self.errors: dict[str, list[str]] = {}
+        self.unlisted = 0
+        self.count = 0
+        self._seen: dict[tuple[str, str], str] = {}
+        self._times: dict[str, datetime | str] = {}
+
+    def _error(self, where: str, field: str, text: str) -> None:
+        key, text = (where, f"{field}: {text}") if self.csv_file else (f"{where}.{field}", text)
+        if key in self.errors or len(self.errors) < MAX_LISTED:
+            self.errors.setdefault(key, []).append(text)
+        else:
+            self.unlisted += 1
+
+    def _time(self, value) -> datetime | str:
+        """A parsed timestamp, or the reason it is not one (cached: files repeat the same times)."""
+        cached = self._times.get(value)
+        if cached is None:
+            try:
+                cached = parse_offset_datetime(value)
+            except ValueError as exc:
+                cached = str(exc)
+            if len(self._times) < 10_000:
+                self._times[value] = cached
+        return cached
+
+    def row(self, where: str, record_id, nic_id, hes, start, end) -> None:
+        self.count += 1
+        if isinstance(record_id, str) and not self.csv_file:
+            record_id = None if record_id == "" else record_id
+        if record_id is None or record_id == "":
+            self._error(where, "recordId", "This field is required.")
+        elif isinstance(record_id, bool) or not isinstance(record_id, int) and not _is_int(record_id):
+            self._error(where, "recordId", "A valid integer is required.")
+        for field, value, limit in (("nicId", nic_id, 200), ("headEndSystemId", hes, 100)):
+            if value is None or value == "":
+                self._error(where, field, "This field is required.")
+            elif not isinstance(value, str):
+                self._error(where, field, "Not a valid string.")
+            elif len(value) > limit:
+                self._error(where, field, f"Ensure this field has no more than {limit} characters.")
+        window = []
+        for field, value, default in (
+            ("reservationStartDateTime", start, self.event_start),
+            ("reservationEndDateTime", end, self.event_end),
+        ):
+            if value is None or value == "":
+                window.append(default)
+                continue
+            parsed = self._time(value)
+            if isinstance(parsed, str):
+                self._error(where, field, parsed)
+                window.append(None)
+            else:
+                window.append(parsed)
+        if None not in window and self.event_start is not None and self.event_end is not None:
+            if not window[0] < window[1]:
+                self._error(where, "reservationEndDateTime", "The reservation must end after it starts.")
+            elif window[0] < self.event_start or window[1] > self.event_end:
+                self._error(where, "reservationStartDateTime", "The reservation window must lie inside the event's.")
+        if isinstance(nic_id, str) and isinstance(hes, str) and nic_id and hes:
+            first = self._seen.setdefault((nic_id, hes), where)
+            if first is not where:
+                field = "nicId"
+                self._error(where, field, f"Duplicate device {nic_id}/{hes} (also at {first}).")
+
+    def rejection(self) -> Rejection | None:
+        if self.count == 0:
+            key = "file" if self.csv_file else "deviceList"
+            self.errors.setdefault(key, []).append("At least one device is required.")
+        elif self.count > MAX_DEVICES:
+            key = "file" if self.csv_file else "deviceList"
+            self.errors.setdefault(key, []).append(f"At most {MAX_DEVICES} devices are allowed; got {self.count}.")
+        if not self.errors:
+            return None
+        if self.unlisted:
+            self.errors.setdefault("more", []).append(f"{self.unlisted} more error(s) not listed.")
+        return Rejection(400, "validation_failed", self.errors)
+
+
+def _is_int(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text.isdigit() or (text[:1] in "+-" and text[1:].isdigit())
+
+
+# --- readers ----------------------------------------------------------------------
+def check_json(check: DeviceCheck, devices) -> None:
+    if not isinstance(devices, list):
+        check.errors.setdefault("deviceList", []).append("Expected a list of devices.")
+        check.count = -1
+        return
+    for index, device in enumerate(devices):
+        where = f"deviceList[{index}]"
+        if not isinstance(device, dict):
+            check.count += 1
+            check.errors.setdefault(where, []).append("Expected an object.")
+            continue
+        check.row(
+            where,
+            device.get("recordId"),
+            device.get("nicId"),
+            device.get("headEndSystemId"),
+            device.get("reservationStartDateTime"),
+            device.get("reservationEndDateTime"),
+        )
+
+
+def csv_rows(body: bytes, start: int, end: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every data row; the header is checked here."""
+    reader = csv.reader(csv_lines(body, start, end))
+    header = next(reader, None)
+    if header is None:
+        return
+    if [cell.strip() for cell in header] != HEADER:
+        raise Rejection(400, "validation_failed", {"file line 1": [f"Expected the header {','.join(HEADER)}."]})
+    for cells in reader:
+        if not cells or cells == [""]:
+            continue  # blank lines (e.g. a trailing newline) are not devices
+        yield reader.line_num, cells
+
+
+def check_csv(check: DeviceCheck, body: bytes, start: int, end: int) -> None:
+    for line, cells in csv_rows(body, start, end):
+        where = f"file line {line}"
+        if len(cells) != len(HEADER):
+            check.count += 1
+            check._error(where, "row", f"Expected {len(HEADER)} cells, got {len(cells)}.")
+            continue
+        check.row(where, *cells)
+
+
+def utc(value: str | None, cache: dict) -> str | None:
+    if not value:
+        return None
+    out = cache.get(value)
+    if out is None:
+        out = cache[value] = iso_z(parse_offset_datetime(value))
+    return out
+
+
+def devices_of(payload: dict, body: bytes) -> Iterator[Device]:
+    """The devices of an accepted message, read again from what was stored."""
+    cache: dict[str, str] = {}
+    if "file" in payload:
+        start, end = payload["file"]
+        for _line, (record_id, nic_id, hes, rs, re_) in csv_rows(body, start, end):
+            yield Device(int(record_id), nic_id, hes, utc(rs, cache), utc(re_, cache))
+        return
+    for d in payload["deviceList"]:
+        yield Device(
+            int(d["recordId"]),
+            d["nicId"],
+            d["headEndSystemId"],
+            utc(d.get("reservationStartDateTime"), cache),
+            utc(d.get("reservationEndDateTime"), cache),
+        )

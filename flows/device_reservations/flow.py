@@ -1,0 +1,234 @@
+"""Flow 5: device reservation, DERMS → hub → DACS in collections, one acknowledgement → DERMS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from flows.base import Accepted, Flow, Outcome, Rejection, flatten_errors, parse_json
+from flows.device_reservations import availability, notify
+from flows.device_reservations.devices import DeviceCheck, check_csv, check_json, multipart_parts
+from flows.device_reservations.events import devices_record, devices_sync_failures, event_reserve, event_settle
+from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
+from flows.device_reservations.prepare import reservation_prepare
+from flows.device_reservations.serializers import ReservationHeader
+from hub import partners
+from hub.lookups import MissingTranslation, translate
+from hub.models import Item, Message, System
+from hub.timefmt import iso_z
+
+MAX_FAILURES_LISTED = 1000
+CANCELLED_TEXT = "Event cancelled before this collection was sent"
+
+
+def event_lock(event_id: str) -> str:
+    """The lock every message about one program event takes while it is processed."""
+    return f"program-event:{event_id}"
+
+
+class DeviceReservations(Flow):
+    name = "device_reservations"
+    sender = System.DERMS
+    path = "derms/device-reservations"
+    content_types = ("application/json", "multipart/form-data")
+    reply_partner = System.DERMS
+
+    @property
+    def unit_size(self) -> int:  # type: ignore[override]
+        return settings.RESERVATION_COLLECTION_SIZE
+
+    # --- inbound -------------------------------------------------------------
+    def parse(self, request, body: bytes) -> Any:
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not content_type.lower().startswith("multipart/"):
+            return parse_json(body)
+        parts = multipart_parts(body, content_type)
+        if "message" not in parts:
+            raise Rejection(400, "validation_failed", {"message": ["The part 'message' is required."]})
+        start, end = parts["message"]
+        header = parse_json(body[start:end])
+        if not isinstance(header, dict):
+            raise Rejection(400, "validation_failed", {"message": ["Expected a JSON object."]})
+        header.pop("deviceList", None)
+        return {**header, "file": parts.get("file")}
+
+    def key_of(self, payload: Any) -> str:
+        key = payload.get("messageId") if isinstance(payload, dict) else None
+        return key if isinstance(key, str) else ""
+
+    def validate(self, message: Message, payload: Any) -> Accepted:
+        if not isinstance(payload, dict):
+            raise Rejection(400, "validation_failed", {"body": ["Expected a JSON object."]})
+        serializer = ReservationHeader(data=payload)
+        header = serializer.validated_data if serializer.is_valid() else None
+        errors = {} if header else flatten_errors(serializer.errors)
+        start, end = (header["eventStartDateTime"], header["eventEndDateTime"]) if header else (None, None)
+        csv_file = "file" in payload
+        check = DeviceCheck(start, end, csv_file=csv_file)
+        if csv_file and payload["file"] is None:
+            errors["file"] = ["The part 'file' is required."]
+        elif csv_file:
+            check_csv(check, message.raw_body, *payload["file"])
+        elif "deviceList" not in payload:
+            errors["deviceList"] = ["This field is required."]
+        else:
+            check_json(check, payload["deviceList"])
+        rejection = None if "file" in errors or "deviceList" in errors else check.rejection()
+        if rejection:
+            errors.update(rejection.details)
+        if errors:
+            raise Rejection(400, "validation_failed", errors)
+        event_reserve(
+            message=message,
+            header=header,
+            device_count=check.count,
+            collection_size=settings.RESERVATION_COLLECTION_SIZE,
+        )
+        return Accepted(key=header["messageId"], items=[], ack_extra={"deviceCount": check.count})
+
+    # --- processing ----------------------------------------------------------
+    def lock_name(self, message: Message) -> str:
+        event_id = ProgramEvent.objects.filter(reservations__message=message).values_list("event_id", flat=True)
+        return event_lock(event_id.first() or str(message.id))
+
+    def hold(self, message: Message) -> datetime | None:
+        reservation = Reservation.objects.select_related("event").get(message=message)
+        if not reservation.prepared:
+            reservation_prepare(reservation=reservation)
+        open_items = message.items.filter(status__in=Item.OPEN)
+        if reservation.event.status in ProgramEvent.STOPPED:
+            open_items.update(status=Item.Status.CANCELLED, last_error=CANCELLED_TEXT, next_attempt_at=None)
+            return None
+        if not open_items.exists():
+            return None
+        return availability.dacs_hold(reservation=reservation, message=message)
+
+    def units(self, message: Message, items: list[Item]) -> list[list[Item]]:
+        """Whole collections, numbered by position in the message: a resent collection holds the same devices.
+
+        Items of one collection may fall due at slightly different times (retry jitter), so each
+        collection named in `items` is read whole.
+        """
+        size = Reservation.objects.filter(message=message).values_list("collection_size", flat=True).get()
+        numbers = sorted({item.seq // size for item in items})
+        ranges = Q()
+        for number in numbers:
+            ranges |= Q(seq__gte=number * size, seq__lt=(number + 1) * size)
+        collections: dict[int, list[Item]] = {}
+        for item in message.items.filter(ranges, status__in=Item.OPEN).order_by("seq"):
+            collections.setdefault(item.seq // size, []).append(item)
+        return list(collections.values())
+
+    def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
+        event = ProgramEvent.objects.get(reservations__message=message)
+        seqs = [item.seq for item in items]
+        if event.status in ProgramEvent.STOPPED:
+            devices_record(message=message, seqs=seqs, state=EventDevice.State.CANCELLED, error=CANCELLED_TEXT)
+            return {item.id: Outcome(Item.Status.CANCELLED, error=CANCELLED_TEXT) for item in items}
+        try:
+            event_type = translate("event_type", event.event_type)
+        except MissingTranslation as exc:
+            devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=str(exc))
+            return {item.id: Outcome(Item.Status.ERROR, error=str(exc)) for item in items}
+        start, end = iso_z(event.start), iso_z(event.end)
+        body = {
+            "eventExternalIdentifier": event.event_id,
+            "eventType": event_type,
+            "eventStartDateTime": start,
+            "eventEndDateTime": end,
+            "deviceList": [
+                {
+                    "headEndSystem": item.data["h"],
+                    "nicId": item.nic_id,
+                    "reservationStartDateTime": item.data.get("s", start),
+                    "reservationEndDateTime": item.data.get("e", end),
+                }
+                for item in items
+            ],
+        }
+        result = partners.call(
+            System.DACS, "reserveDevice", settings.PARTNER_PATHS["DACS_RESERVE_PATH"], json_body=body, message=message
+        )
+        if result.technical:
+            return {item.id: Outcome(Outcome.TECHNICAL, error=result.error) for item in items}
+        if not result.ok:
+            devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=result.error)
+            return {item.id: Outcome(Item.Status.ERROR, error=result.error) for item in items}
+        return self._per_device(message, items, result.body)
+
+    def _per_device(self, message: Message, items: list[Item], body: Any) -> dict[int, Outcome]:
+        results = body.get("results") if isinstance(body, dict) else None
+        said = {}
+        for row in results if isinstance(results, list) else []:
+            if isinstance(row, dict):
+                said[(row.get("nicId"), row.get("headEndSystem"))] = row
+        outcomes, reserved, refused = {}, [], {}
+        for item in items:
+            row = said.get((item.nic_id, item.data["h"]))
+            # A device DACS does not list counts as reserved.
+            if row is None or str(row.get("status", "")).upper() == "RESERVED":
+                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                reserved.append(item.seq)
+            else:
+                text = str(row.get("message") or row.get("status") or "Refused")[:1000]
+                outcomes[item.id] = Outcome(Item.Status.ERROR, error=text)
+                refused.setdefault(text, []).append(item.seq)
+        if reserved:
+            devices_record(message=message, seqs=reserved, state=EventDevice.State.RESERVED)
+        for text, seqs in refused.items():
+            devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=text)
+        return outcomes
+
+    # --- the acknowledgement ---------------------------------------------------
+    def reply(self, message: Message) -> dict:
+        counts = reservation_counts(message)
+        failures = [
+            {"recordId": int(key), "nicId": nic_id, "headEndSystem": data.get("h"), "message": error}
+            for key, nic_id, data, error in message.items.filter(status__in=(Item.Status.ERROR, Item.Status.FAILURE))
+            .order_by("seq")
+            .values_list("key", "nic_id", "data", "last_error")[:MAX_FAILURES_LISTED]
+        ]
+        event_id = ProgramEvent.objects.filter(reservations__message=message).values_list("event_id", flat=True).get()
+        return {
+            "messageId": message.message_key,
+            "eventId": event_id,
+            "ackType": "FAILURE" if counts["failure"] else "ERROR" if counts["error"] else "SUCCESS",
+            "whenISO": iso_z(timezone.now()),
+            "deviceCount": counts["total"],
+            "reservedCount": counts["reserved"],
+            "failedCount": counts["error"] + counts["failure"],
+            "cancelledCount": counts["cancelled"],
+            "failures": failures,
+        }
+
+    def send_reply(self, message: Message, body: dict) -> partners.Result:
+        return partners.call(
+            System.DERMS,
+            "reservation_ack",
+            settings.PARTNER_PATHS["DERMS_RESERVATION_ACK_PATH"],
+            json_body=body,
+            message=message,
+        )
+
+    def finished(self, message: Message, status: str) -> None:
+        devices_sync_failures(message=message)
+        reservation = Reservation.objects.select_related("event").get(message=message)
+        event_settle(event=reservation.event)
+        notify.reservation_emails(message=message, reservation=reservation, counts=reservation_counts(message))
+
+
+def reservation_counts(message: Message) -> dict[str, int]:
+    from django.db.models import Count
+
+    by_status = dict(message.items.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "total": sum(by_status.values()),
+        "reserved": by_status.get(Item.Status.SUCCESS, 0),
+        "error": by_status.get(Item.Status.ERROR, 0),
+        "failure": by_status.get(Item.Status.FAILURE, 0),
+        "cancelled": by_status.get(Item.Status.CANCELLED, 0),
+    }

@@ -1,0 +1,94 @@
+"""Flow 6: pre-event cancellation, DERMS → hub → DACS.
+
+A cancellation takes the same per-event lock as the event's reservations, so
+it goes out only after the collections in flight have come back; the
+reservations stop sending as soon as it is accepted (the event is CANCELLING).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from flows.base import Accepted, Flow, Outcome, validated
+from flows.device_reservations.events import event_cancelled, event_cancelling
+from flows.device_reservations.flow import event_lock
+from hub import partners
+from hub.models import Item, Message, System
+from hub.notify import email_send
+
+LEGACY_TEXT_MAX = 100
+
+
+class CancellationMessage(serializers.Serializer):
+    messageId = serializers.CharField(max_length=100)
+    drmsInstanceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    eventId = serializers.CharField(max_length=120)
+    cancellationMessageText = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+def dacs_cancellation(event_id: str, text: str, mode: str) -> tuple[str, str, dict]:
+    """(operation, path setting, body) of the DACS call in `lifecycle` or `legacy` mode."""
+    if mode == "legacy":
+        body = {"eventExternalIdentifier": event_id, "cancelMessage": text[:LEGACY_TEXT_MAX]}
+        return "preEventCancellation", "DACS_PRE_EVENT_CANCEL_PATH", body
+    body = {"action": "F1CN", "eventExternalIdentifier": event_id, "cancelReason": text}
+    return "lifecycle", "DACS_LIFECYCLE_PATH", body
+
+
+class EventCancellations(Flow):
+    name = "event_cancellations"
+    sender = System.DERMS
+    path = "derms/event-cancellations"
+
+    def key_of(self, payload: Any) -> str:
+        key = payload.get("messageId") if isinstance(payload, dict) else None
+        return key if isinstance(key, str) else ""
+
+    def validate(self, message: Message, payload: Any) -> Accepted:
+        data = validated(CancellationMessage, payload)
+        text = data.get("cancellationMessageText") or ""
+        event = event_cancelling(event_id=data["eventId"], reason=text, now=timezone.now())
+        item = Item(seq=0, key=data["eventId"], data={"text": text, "known": event is not None})
+        return Accepted(key=data["messageId"], items=[item])
+
+    def lock_name(self, message: Message) -> str:
+        return event_lock(message.items.values_list("key", flat=True).first() or str(message.id))
+
+    def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
+        outcomes = {}
+        for item in items:
+            operation, path, body = dacs_cancellation(
+                item.key, item.data.get("text", ""), settings.DACS_CANCELLATION_MODE
+            )
+            result = partners.call(
+                System.DACS, operation, settings.PARTNER_PATHS[path], json_body=body, message=message, item=item
+            )
+            if result.ok:
+                event_cancelled(event_id=item.key, ok=True)
+                outcomes[item.id] = Outcome(Item.Status.SUCCESS, response=result.body)
+            elif result.technical:
+                outcomes[item.id] = Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
+            else:
+                event_cancelled(event_id=item.key, ok=False)
+                outcomes[item.id] = Outcome(Item.Status.ERROR, error=result.error, response=result.body)
+        return outcomes
+
+    def finished(self, message: Message, status: str) -> None:
+        item = message.items.first()
+        if item is None:
+            return
+        if item.status == Item.Status.FAILURE:
+            event_cancelled(event_id=item.key, ok=False)
+        email_send(
+            kind="cancellation_complete",
+            template="cancellation_complete",
+            subject=f"[DERMS-DACS hub] Cancellation of event {item.key}: {item.status}",
+            recipients=settings.NOTIFY_BUSINESS_EMAILS,
+            context={"message": message, "item": item, "mode": settings.DACS_CANCELLATION_MODE},
+            message=message,
+        )
+        super().finished(message, status)

@@ -1,0 +1,183 @@
+"""Flow 5 processing with the partner calls patched at the chokepoint."""
+
+from unittest import mock
+
+import pytest
+from django.core import mail
+
+from flows.device_reservations.models import EventDevice, ProgramEvent
+from flows.device_reservations.samples import nic, reservation_message
+from hub import partners
+from hub.models import Item, Message, OutboundCall
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/derms/device-reservations"
+
+
+def answer(outcome, status=200, body=None, error=""):
+    return partners.Result(outcome=outcome, status=status, body=body, error=error, call=None)
+
+
+UP = answer(OutboundCall.Outcome.SUCCESS, body={"status": "UP"})
+DOWN = answer(OutboundCall.Outcome.TECHNICAL, status=503, error="HTTP 503")
+
+
+def reserved(body, refused=()):
+    return answer(
+        OutboundCall.Outcome.SUCCESS,
+        body={
+            "results": [
+                {
+                    "nicId": d["nicId"],
+                    "headEndSystem": d["headEndSystem"],
+                    "status": "ERROR" if d["nicId"] in refused else "RESERVED",
+                    "message": "Device not enrolled" if d["nicId"] in refused else None,
+                }
+                for d in body["deviceList"]
+            ]
+        },
+    )
+
+
+class FakeDacs:
+    """Answers healthCheck with `health()` and reserveDevice with `reserve(body, n)`; DERMS accepts."""
+
+    def __init__(self, reserve=lambda body, n: reserved(body), health=lambda: UP):
+        self.reserve, self.health = reserve, health
+        self.sent: list[tuple[str, object]] = []
+
+    def __call__(self, partner, operation, path, **kwargs):
+        body = kwargs.get("json_body")
+        self.sent.append((operation, body))
+        if partner == "DERMS":
+            return answer(OutboundCall.Outcome.SUCCESS, body={"status": "OK"})
+        if operation == "healthCheck":
+            return self.health()
+        return self.reserve(body, len(self.of("reserveDevice")))
+
+    def of(self, operation):
+        return [body for op, body in self.sent if op == operation]
+
+
+def run(client, fake, body, capture):
+    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
+        with capture(execute=True):
+            resp = client.post(URL, data=body, format="json")
+    assert resp.status_code == 202, resp.content
+    return Message.objects.get(tracking_id=resp.json()["trackingId"])
+
+
+def test_collections_of_the_set_size_and_one_acknowledgement(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.RESERVATION_COLLECTION_SIZE = 4
+    fake = FakeDacs(reserve=lambda body, n: reserved(body, refused={nic(7)}))
+    message = run(derms_client, fake, reservation_message("R-1", "EVT-1", 10), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED_WITH_ERRORS and message.ack_type == "ERROR"
+    calls = fake.of("reserveDevice")
+    assert [[d["nicId"] for d in c["deviceList"]] for c in calls] == [
+        [nic(i) for i in range(1, 5)],
+        [nic(i) for i in range(5, 9)],
+        [nic(9), nic(10)],
+    ]
+    first = calls[0]
+    assert first["eventExternalIdentifier"] == "EVT-1" and first["eventType"] == "X1EC"
+    assert first["deviceList"][0] == {
+        "headEndSystem": "ECOBEE",
+        "nicId": nic(1),
+        "reservationStartDateTime": "2026-12-01T22:00:00Z",
+        "reservationEndDateTime": "2026-12-02T00:00:00Z",
+    }
+    (ack,) = fake.of("reservation_ack")
+    assert ack["messageId"] == "R-1" and ack["eventId"] == "EVT-1" and ack["ackType"] == "ERROR"
+    assert (ack["deviceCount"], ack["reservedCount"], ack["failedCount"], ack["cancelledCount"]) == (10, 9, 1, 0)
+    assert ack["failures"] == [
+        {"recordId": 7, "nicId": nic(7), "headEndSystem": "ECOBEE", "message": "Device not enrolled"}
+    ]
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.PARTIALLY_RESERVED
+    states = dict(EventDevice.objects.values_list("nic_id", "state"))
+    assert states[nic(7)] == "ERROR" and list(states.values()).count("RESERVED") == 9
+    subjects = {m.subject: m.to for m in mail.outbox}
+    assert subjects == {
+        "[DERMS-DACS hub] Reservation R-1 for event EVT-1: ERROR": ["programs@utility.example"],
+        "[DERMS-DACS hub] Reservation errors: R-1 for event EVT-1": ["ops@utility.example"],
+    }
+    assert any("ECB-000007" in m.body and "Device not enrolled" in m.body for m in mail.outbox)
+    assert all(m.alternatives for m in mail.outbox)
+
+
+def test_a_device_dacs_does_not_list_counts_as_reserved(derms_client, django_capture_on_commit_callbacks):
+    fake = FakeDacs(reserve=lambda body, n: answer(OutboundCall.Outcome.SUCCESS, body={"results": []}))
+    message = run(derms_client, fake, reservation_message("R-2", "EVT-2", 3), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+    assert fake.of("reservation_ack")[0]["reservedCount"] == 3
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.RESERVED
+    assert [m.subject for m in mail.outbox] == ["[DERMS-DACS hub] Reservation R-2 for event EVT-2: SUCCESS"]
+
+
+def test_a_business_error_for_the_whole_call_marks_its_collection_error(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.RESERVATION_COLLECTION_SIZE = 2
+    refused = answer(OutboundCall.Outcome.BUSINESS, status=400, error="Event not found")
+    fake = FakeDacs(reserve=lambda body, n: refused if n == 2 else reserved(body))
+    message = run(derms_client, fake, reservation_message("R-3", "EVT-3", 6), django_capture_on_commit_callbacks)
+    statuses = list(message.items.order_by("seq").values_list("status", flat=True))
+    assert statuses == ["SUCCESS", "SUCCESS", "ERROR", "ERROR", "SUCCESS", "SUCCESS"]
+    assert len(fake.of("reserveDevice")) == 3
+    assert fake.of("reservation_ack")[0]["failures"][0]["message"] == "Event not found"
+
+
+def test_a_collection_failing_with_503s_is_retried_alone_and_nothing_is_sent_twice(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.RESERVATION_COLLECTION_SIZE = 3
+    failing = {"left": 2}
+
+    def reserve(body, n):
+        if body["deviceList"][0]["nicId"] == nic(4) and failing["left"]:
+            failing["left"] -= 1
+            return DOWN
+        return reserved(body)
+
+    fake = FakeDacs(reserve=reserve)
+    message = run(derms_client, fake, reservation_message("R-4", "EVT-4", 9), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+    sent = [tuple(d["nicId"] for d in c["deviceList"]) for c in fake.of("reserveDevice")]
+    middle = (nic(4), nic(5), nic(6))
+    assert sent.count(middle) == 3
+    assert sorted(set(sent)) == [(nic(1), nic(2), nic(3)), middle, (nic(7), nic(8), nic(9))]
+    assert sent.count((nic(1), nic(2), nic(3))) == 1 and sent.count((nic(7), nic(8), nic(9))) == 1
+    assert set(message.items.values_list("attempts", flat=True)) == {1, 3}
+
+
+def test_dacs_down_at_the_start_then_back_inside_the_window(derms_client, django_capture_on_commit_callbacks):
+    health = iter([DOWN, DOWN, UP])
+    fake = FakeDacs(health=lambda: next(health))
+    message = run(derms_client, fake, reservation_message("R-5", "EVT-5", 3), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+    operations = [op for op, body in fake.sent]
+    assert operations[:3] == ["healthCheck", "healthCheck", "healthCheck"]
+    assert operations[3:] == ["reserveDevice", "reservation_ack"]
+
+
+def test_dacs_never_back_fails_the_reservation_past_the_window(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.DACS_AVAILABILITY_WINDOW_S = 0.2
+    fake = FakeDacs(health=lambda: DOWN)
+    message = run(derms_client, fake, reservation_message("R-6", "EVT-6", 3), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED and message.ack_type == "FAILURE"
+    assert not fake.of("reserveDevice")
+    (ack,) = fake.of("reservation_ack")
+    assert ack["ackType"] == "FAILURE" and ack["failedCount"] == 3
+    assert ack["failures"][0]["message"].startswith("DACS unavailable for 0 s")
+    assert set(message.items.values_list("status", flat=True)) == {Item.Status.FAILURE}
+    assert set(EventDevice.objects.values_list("state", flat=True)) == {"FAILED"}
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.FAILED
+    assert {m.to[0] for m in mail.outbox} == {"programs@utility.example", "ops@utility.example"}
