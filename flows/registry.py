@@ -1,11 +1,13 @@
 """FLOWS: flow name → flow instance. Each flow package registers itself here."""
 
 from flows.base import Flow
+from flows.device_reservations.flow import DeviceReservations
 from flows.device_status.flow import DeviceStatusChecks
 from flows.device_status.responses.flow import DeviceStatusResponses
 from flows.enrollment_requests.flow import EnrollmentRequests
 from flows.enrollment_sync.acks.flow import EnrollmentSyncAcks
 from flows.enrollment_sync.flow import EnrollmentSyncs
+from flows.event_cancellations.flow import EventCancellations
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -15,6 +17,8 @@ FLOWS: dict[str, Flow] = {
         DeviceStatusResponses(),
         EnrollmentSyncs(),
         EnrollmentSyncAcks(),
+        DeviceReservations(),
+        EventCancellations(),
     )
 }
 
