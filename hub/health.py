@@ -63,7 +63,9 @@ def worker_heartbeat() -> datetime | None:
     cluster runs, so a `next_run` at most a minute ahead means "just now".
     """
     last_task = Task.objects.aggregate(at=Max("stopped"))["at"]
-    next_run = Schedule.objects.filter(func="hub.processing.sweep").aggregate(at=Max("next_run"))["at"]
+    # `task` is set once a scheduler has run the schedule; a schedule no cluster ever ran says nothing.
+    ran = Schedule.objects.filter(func="hub.processing.sweep", task__isnull=False)
+    next_run = ran.aggregate(at=Max("next_run"))["at"]
     scheduled = next_run - timedelta(minutes=1) if next_run else None
     moments = [at for at in (last_task, scheduled) if at is not None]
     return max(moments) if moments else None

@@ -28,7 +28,9 @@ def call(partner: str, outcome: str, ago_s: float) -> OutboundCall:
 
 @pytest.fixture(autouse=True)
 def _no_schedule_run_yet():
-    Schedule.objects.filter(func="hub.processing.sweep").update(next_run=timezone.now() - timedelta(days=1))
+    Schedule.objects.filter(func="hub.processing.sweep").update(
+        next_run=timezone.now() - timedelta(days=1), task=uuid.uuid4().hex
+    )
 
 
 def test_healthz_says_ok_without_authentication(client):
@@ -55,7 +57,10 @@ def test_readyz_is_ok_after_a_task_finished_recently(client):
 
 
 def test_readyz_counts_the_scheduler_moving_the_sweeper_on(client):
-    Schedule.objects.filter(func="hub.processing.sweep").update(next_run=timezone.now() + timedelta(seconds=40))
+    sweeper = Schedule.objects.filter(func="hub.processing.sweep")
+    sweeper.update(next_run=timezone.now() + timedelta(seconds=40), task=None)
+    assert client.get("/readyz").status_code == 503, "a schedule no cluster ran yet is no sign of life"
+    sweeper.update(task=uuid.uuid4().hex)
     assert client.get("/readyz").status_code == 200
 
 
