@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest
 
+from hub.admin.search import messages_linked_to
 from hub.models import Item, Message
 
 PAYLOAD_SHOWN = 512 * 1024  # bytes of a raw body shown on the page; the rest is cut
@@ -78,6 +79,9 @@ def related_messages(message: Message) -> list[tuple[str, Message]]:
     )
     for other in linked.order_by("id")[:100]:
         rows.append(("related" if other.related_id == message.id else "duplicate", other))
+    shown = {other.pk for _, other in rows}
+    through_flow = messages_linked_to(message.id) - shown
+    rows += [("same record", m) for m in Message.objects.filter(id__in=through_flow).only(*fields).order_by("id")]
     return rows
 
 

@@ -76,3 +76,33 @@ def message_ids_for(term: str) -> set[int]:
 
 def messages_matching(queryset: QuerySet, term: str) -> QuerySet:
     return queryset.filter(pk__in=sorted(message_ids_for(term))[-LIMIT:])
+
+
+@cache
+def link_sources() -> tuple[tuple[type[models.Model], tuple[str, ...]], ...]:
+    """Flow models that tie several messages together (a check and its answer, an event's reservations
+    and cancellation), with their paths to a message id."""
+    out = []
+    for model in apps.get_models():
+        if model.__module__.startswith("flows.") and not model._meta.proxy:
+            paths = tuple(_links_to_message(model))
+            if len(paths) >= 2:
+                out.append((model, paths))
+    return tuple(out)
+
+
+def messages_linked_to(message_id: int, limit: int = 50) -> set[int]:
+    """Ids of messages tied to this one through a flow's own rows."""
+    linked: set[int] = set()
+    for model, paths in link_sources():
+        manager = model._default_manager
+        rows: set = set()
+        for path in paths:
+            rows.update(manager.filter(**{path: message_id}).values_list("pk", flat=True).order_by()[:20])
+        if not rows:
+            continue
+        for path in paths:
+            found = manager.filter(pk__in=rows).exclude(**{f"{path}__isnull": True})
+            linked.update(found.values_list(path, flat=True).order_by().distinct()[:limit])
+    linked.discard(message_id)
+    return linked
