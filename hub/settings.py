@@ -295,6 +295,11 @@ LOGGING["filters"] = {"context": {"()": "hub.logs.ContextFilter"}}
 LOGGING["handlers"]["stdout"].update(stream="ext://sys.stdout", formatter=LOG_FORMAT, filters=["context"])
 # django-q2 adds a handler of its own to a logger that has none.
 LOGGING["loggers"]["django-q"] = {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False}
+# Redis as the django-q2 broker, for task rates the ORM broker's polling does not keep up with.
+Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
+if Q_REDIS_URL:
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = Q_REDIS_URL
 
 # --- program events: device reservations and cancellations (flows 5 and 6) ----
 RESERVATION_COLLECTION_SIZE = env.int("RESERVATION_COLLECTION_SIZE", default=500)

@@ -96,3 +96,38 @@ def test_readyz_shows_no_secrets(client, settings):
     text = client.get("/readyz").content.decode()
     assert "pw-7f3a9c" not in text and settings.SECRET_KEY not in text
     assert "password" not in text.lower() and "://" not in text
+
+
+def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
+    """Q_REDIS_URL switches django-q2 to Redis; a Redis that does not answer makes the hub not ready."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ, "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        "Q_REDIS_URL": f"redis://127.0.0.1:{port}/0", "LOG_LEVEL": "CRITICAL",
+    }
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120)
+    code = (
+        "from django.conf import settings; from django.test import Client; "
+        "r = Client().get('/readyz', HTTP_HOST='localhost'); "
+        "print(r.status_code, r.content.decode(), 'orm' in settings.Q_CLUSTER)"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=root, env=env, check=True, timeout=120,
+        capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]
+    status, rest = out.split(" ", 1)
+    body, uses_orm = rest.rsplit(" ", 1)
+    assert status == "503" and uses_orm == "False"
+    checks = json.loads(body)["checks"]
+    assert checks["database"]["ok"] and checks["broker"] == {"ok": False, "error": "ConnectionError"}
+    assert str(port) not in body
