@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from flows.registry import FLOWS
-from hub.admin.filters import needs_attention_q
 from hub.models import Item, Message
 
 ATTENTION_SHOWN = 20
+ATTENTION_DAYS = 30  # failures older than this are history, not work
 
 
 def flow_counts(since) -> dict[str, dict[str, int]]:
@@ -66,17 +67,29 @@ def schedules() -> list[dict]:
     return rows
 
 
+def attention(now) -> list[Message]:
+    """The newest messages that need attention: each kind read on its own index, then merged."""
+    overdue = now - timedelta(minutes=settings.CONSOLE_OVERDUE_MIN)
+    unfinished = Message.objects.filter(status__in=Message.UNFINISHED)
+    kinds = [
+        Message.objects.filter(status=Message.Status.FAILED, received_at__gte=now - timedelta(days=ATTENTION_DAYS)),
+        unfinished.filter(received_at__lt=overdue),
+        unfinished.filter(reply_status=Message.Reply.RETRY),
+        unfinished.filter(id__in=Item.objects.filter(status=Item.Status.RETRY).values("message_id")),
+    ]
+    ids: set[int] = set()
+    for kind in kinds:
+        ids.update(kind.order_by("-id").values_list("id", flat=True)[:ATTENTION_SHOWN])
+    newest = sorted(ids, reverse=True)[:ATTENTION_SHOWN]
+    fields = ("id", "flow", "message_key", "status", "received_at", "finished_at")
+    return list(Message.objects.filter(id__in=newest).only(*fields).order_by("-id"))
+
+
 def dashboard() -> dict:
     now = timezone.now()
-    attention = (
-        Message.objects.filter(needs_attention_q(now))
-        .filter(Q(received_at__gte=now - timedelta(days=30)) | Q(status__in=Message.UNFINISHED))
-        .only("id", "flow", "message_key", "status", "received_at", "finished_at")
-        .order_by("-id")
-    )
     return {
         "flows": flow_table(now),
         "schedules": schedules(),
-        "attention": list(attention[:ATTENTION_SHOWN]),
+        "attention": attention(now),
         "items_retrying": Item.objects.filter(status=Item.Status.RETRY).count(),
     }

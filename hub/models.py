@@ -87,6 +87,12 @@ class Message(models.Model):
             models.Index(fields=["flow", "-id"], name="message_flow_newest"),
             models.Index(fields=["status", "-id"], name="message_status_newest"),
             models.Index(fields=["received_at", "flow", "status"], name="message_recent_counts"),
+            # Unfinished messages are few: the oldest per flow and the overdue ones, read at once.
+            models.Index(
+                fields=["flow", "received_at"],
+                condition=models.Q(status__in=["RECEIVED", "QUEUED", "PROCESSING"]),
+                name="message_unfinished",
+            ),
         ]
         permissions = [
             ("resubmit_message", "Can resubmit a message or retry its failed items"),
