@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 class Hub:
-    def __init__(self, workdir: Path, web_processes: int = 0, **env: str):
-        """`web_processes` > 0 serves the hub with gunicorn (that many processes) instead of runserver."""
+    def __init__(self, workdir: Path, web_processes: int = 1, **env: str):
+        """The hub is served by gunicorn with `web_processes` processes (0: Django's runserver, whose
+        small unbuffered writes cost a delayed-ACK wait of about 40 ms per request)."""
         self.workdir = workdir
         self.web_processes = web_processes
         self.port = free_port()
