@@ -59,7 +59,7 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ("=message_key",)
     search_help_text = (
         "Exact match on any business key: message id, tracking id, request id, nicId, enrollment id, "
-        "event id, file name…"
+        "event id, communication id, sync request id…"
     )
     show_full_result_count = False
     list_per_page = 50
