@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
@@ -57,6 +59,42 @@ def flow_table(now) -> list[dict]:
     return rows
 
 
+# The flows' own records, counted by state over the last 7 days: (title, model, state field, time field).
+RECORDS = (
+    ("Device status checks", "device_status.StatusCheck", "state", "asked_at"),
+    ("Enrollment synchronisations", "enrollment_sync.EnrollmentSync", "state", "received_at"),
+    ("Program events", "device_reservations.ProgramEvent", "status", "created_at"),
+    ("Score-file runs", "device_scores.ScoreRun", "status", "started_at"),
+    ("Score files", "device_scores.ScoreFile", "status", "claimed_at"),
+)
+
+
+def flow_records(now) -> list[dict]:
+    rows = []
+    for title, label, state, when in RECORDS:
+        try:
+            model = apps.get_model(label)
+        except LookupError:  # a flow left out of this deployment
+            continue
+        labels = dict(model._meta.get_field(state).choices or ())
+        counts = (
+            model._default_manager.filter(**{f"{when}__gte": now - timedelta(days=7)})
+            .order_by()
+            .values_list(state)
+            .annotate(n=Count("pk"))
+        )
+        try:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        except NoReverseMatch:
+            url = ""
+        rows.append({
+            "title": title,
+            "url": url,
+            "counts": sorted((str(labels.get(value, value)), n) for value, n in counts),
+        })
+    return rows
+
+
 def schedules() -> list[dict]:
     rows = []
     for schedule in Schedule.objects.order_by("name"):
@@ -89,6 +127,7 @@ def dashboard() -> dict:
     now = timezone.now()
     return {
         "flows": flow_table(now),
+        "records": flow_records(now),
         "schedules": schedules(),
         "attention": attention(now),
         "items_retrying": Item.objects.filter(status=Item.Status.RETRY).count(),

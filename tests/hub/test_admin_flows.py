@@ -119,3 +119,6 @@ def test_the_dashboard_counts_every_flow(client, flows_filled):
     html = client.get(reverse("admin:index")).content.decode()
     for name in FLOWS:
         assert f"?flow={name}" in html
+    records = html[html.index('id="dashboard-records"'):html.index('id="dashboard-attention"')]
+    assert "Device status checks" in records and "answered by DERMS" in records
+    assert "Program events" in records and "Score files" in records
