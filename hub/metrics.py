@@ -56,17 +56,22 @@ def queue_metrics() -> Iterator[Metric]:
         oldest.add_metric([row["flow"]], (now - row["first"]).total_seconds())
     yield depth
     yield oldest
-    yield GaugeMetricFamily("hub_broker_queued_tasks", "Tasks waiting in the django-q2 broker.",
-                            value=get_broker().queue_size())
+    yield GaugeMetricFamily(
+        "hub_broker_queued_tasks", "Tasks waiting in the django-q2 broker.", value=get_broker().queue_size()
+    )
     heartbeat = worker_heartbeat()
     if heartbeat is not None:
-        yield GaugeMetricFamily("hub_worker_heartbeat_age_seconds", "Seconds since a worker cluster showed life.",
-                                value=(now - heartbeat).total_seconds())
+        yield GaugeMetricFamily(
+            "hub_worker_heartbeat_age_seconds",
+            "Seconds since a worker cluster showed life.",
+            value=(now - heartbeat).total_seconds(),
+        )
 
 
 def partner_metrics() -> Iterator[Metric]:
     calls = CounterMetricFamily(
-        "hub_partner_calls", "Calls to partners by partner, operation and outcome.",
+        "hub_partner_calls",
+        "Calls to partners by partner, operation and outcome.",
         labels=["partner", "operation", "outcome"],
     )
     for row in OutboundCall.objects.values("partner", "operation", "outcome").annotate(n=Count("id")).order_by():
@@ -116,8 +121,9 @@ def authorized(request: HttpRequest) -> bool:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not authorized(request):
-        response = HttpResponse("Unauthorized: send Authorization: Bearer <METRICS_TOKEN>.\n", status=401,
-                                content_type="text/plain")
+        response = HttpResponse(
+            "Unauthorized: send Authorization: Bearer <METRICS_TOKEN>.\n", status=401, content_type="text/plain"
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     registry = CollectorRegistry(auto_describe=False)

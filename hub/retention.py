@@ -64,8 +64,12 @@ def retention_purge(*, days: int | None = None, dry_run: bool = False) -> dict[s
         "messages": _in_chunks(targets["messages"], raw_body=None),
         "calls": _in_chunks(targets["calls"], request_body="", response_body=""),
     }
-    log.info("retention purge older than %s days: %s message bodies, %s call bodies", days,
-             counts["messages"], counts["calls"])
+    log.info(
+        "retention purge older than %s days: %s message bodies, %s call bodies",
+        days,
+        counts["messages"],
+        counts["calls"],
+    )
     return counts
 
 

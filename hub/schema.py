@@ -65,16 +65,24 @@ class OffsetDateTimeExtension(OpenApiSerializerFieldExtension):
 
 
 ACK_EXAMPLE = {
-    "trackingId": "6f1c2a4e-8d0b-4c43-9a51-0f0e3f7d2b10", "messageId": "DRMS-ENR-0001",
-    "flow": "enrollment_requests", "status": "ACCEPTED", "duplicate": False, "receivedAt": "2026-11-26T10:00:00Z",
+    "trackingId": "6f1c2a4e-8d0b-4c43-9a51-0f0e3f7d2b10",
+    "messageId": "DRMS-ENR-0001",
+    "flow": "enrollment_requests",
+    "status": "ACCEPTED",
+    "duplicate": False,
+    "receivedAt": "2026-11-26T10:00:00Z",
 }
 REJECTION_EXAMPLE = {
-    "trackingId": "0b8e2f55-3c1d-4a7e-b1f6-2d9c8e7a6b54", "error": "validation_failed",
+    "trackingId": "0b8e2f55-3c1d-4a7e-b1f6-2d9c8e7a6b54",
+    "error": "validation_failed",
     "message": "enrollmentRequests[3].locationInfo.cisPremiseId: This field is required.",
     "details": {"enrollmentRequests[3].locationInfo.cisPremiseId": ["This field is required."]},
 }
 RETRY_AFTER = OpenApiParameter(
-    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
     description="Seconds to wait before sending again.",
 )
 
@@ -86,7 +94,8 @@ def rejection(description: str, **extra: Any) -> OpenApiResponse:
 def flow_responses() -> dict[int, OpenApiResponse]:
     return {
         202: OpenApiResponse(
-            Acknowledgement, description="Accepted; flows may add fields (e.g. `requestCount`).",
+            Acknowledgement,
+            description="Accepted; flows may add fields (e.g. `requestCount`).",
             examples=[OpenApiExample("accepted", ACK_EXAMPLE, response_only=True, status_codes=["202"])],
         ),
         200: OpenApiResponse(Acknowledgement, description="A duplicate: the first acknowledgement, `duplicate: true`."),
@@ -114,23 +123,29 @@ def request_bodies(flow: Flow) -> dict[str, Any]:
 
 def flow_schema(flow: Flow):
     """The decorator that describes one flow's view class."""
+    # A plain value is a JSON body; an OpenApiExample can show another media type (a multipart form).
     examples = [
-        OpenApiExample(name, value, request_only=True, media_type="application/json")
+        value
+        if isinstance(value, OpenApiExample)
+        else OpenApiExample(name, value, request_only=True, media_type="application/json")
         for name, value in flow.request_examples.items()
     ]
     doc = type(flow).__doc__ or sys.modules[type(flow).__module__].__doc__ or flow.name
     summary, _, description = doc.strip().partition("\n")
-    return extend_schema_view(post=extend_schema(
-        operation_id=flow.name,
-        summary=summary,
-        description=description.strip() or "Stored as received, then judged: 202 with an acknowledgement, or a "
-        "rejection naming every faulty field.",
-        tags=[flow.sender],
-        request=request_bodies(flow),
-        responses=flow_responses(),
-        examples=examples,
-        parameters=[RETRY_AFTER],
-    ))
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=flow.name,
+            summary=summary,
+            description=description.strip()
+            or "Stored as received, then judged: 202 with an acknowledgement, or a "
+            "rejection naming every faulty field.",
+            tags=[flow.sender],
+            request=request_bodies(flow),
+            responses=flow_responses(),
+            examples=examples,
+            parameters=[RETRY_AFTER],
+        )
+    )
 
 
 message_status_schema = extend_schema(

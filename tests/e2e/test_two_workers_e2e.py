@@ -44,7 +44,8 @@ def test_two_worker_clusters_never_send_an_item_twice(hub_factory):
         tracking_id = resp.json()["trackingId"]
         # The ORM broker may deliver a task more than once: hand both clusters extra copies at once.
         out = hub.manage(
-            "shell", "-c",
+            "shell",
+            "-c",
             "from hub.models import Message; from hub.processing import message_enqueue; "
             f"m = Message.objects.get(tracking_id='{tracking_id}'); "
             f"[message_enqueue(message_id=m.id) for _ in range({EXTRA_DELIVERIES})]; print('id', m.id)",
@@ -69,8 +70,11 @@ def test_two_worker_clusters_never_send_an_item_twice(hub_factory):
         assert len(replies) == 1
 
         hub.wait_for(
-            lambda: processed_in(hub.workdir / "worker.log", message_id)
-            + processed_in(hub.workdir / "worker2.log", message_id) >= 2 + EXTRA_DELIVERIES,
+            lambda: (
+                processed_in(hub.workdir / "worker.log", message_id)
+                + processed_in(hub.workdir / "worker2.log", message_id)
+                >= 2 + EXTRA_DELIVERIES
+            ),
             what="the clusters to record the original task, the extra copies and a handed-back one",
         )
     finally:

@@ -21,8 +21,13 @@ def task_finished(ago_s: float) -> Task:
 
 def call(partner: str, outcome: str, ago_s: float) -> OutboundCall:
     return OutboundCall.objects.create(
-        partner=partner, operation="enroll", method="POST", url="http://dacs.example/enroll",
-        outcome=outcome, started_at=timezone.now() - timedelta(seconds=ago_s), response_status=200,
+        partner=partner,
+        operation="enroll",
+        method="POST",
+        url="http://dacs.example/enroll",
+        outcome=outcome,
+        started_at=timezone.now() - timedelta(seconds=ago_s),
+        response_status=200,
     )
 
 
@@ -111,8 +116,11 @@ def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {
-        **os.environ, "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-        "Q_REDIS_URL": f"redis://127.0.0.1:{port}/0", "LOG_LEVEL": "CRITICAL",
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        "Q_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "LOG_LEVEL": "CRITICAL",
     }
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120)
@@ -121,10 +129,19 @@ def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
         "r = Client().get('/readyz', HTTP_HOST='localhost'); "
         "print(r.status_code, r.content.decode(), 'orm' in settings.Q_CLUSTER)"
     )
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=root, env=env, check=True, timeout=120,
-        capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=root,
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     status, rest = out.split(" ", 1)
     body, uses_orm = rest.rsplit(" ", 1)
     assert status == "503" and uses_orm == "False"

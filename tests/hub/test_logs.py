@@ -92,8 +92,13 @@ def run_hub_logging(level: str) -> subprocess.CompletedProcess:
     code = "import logging; logging.getLogger('hub.x').info('info line'); logging.getLogger('hub.x').warning('warn')"
     env = {**os.environ, "LOG_LEVEL": level, "LOG_FORMAT": "json"}
     return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=True,
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 

@@ -25,8 +25,13 @@ def samples(client, **headers) -> dict[tuple, float]:
 
 def call(partner: str, outcome: str, duration_ms: int, operation: str = "enroll") -> OutboundCall:
     return OutboundCall.objects.create(
-        partner=partner, operation=operation, method="POST", url="http://x/", outcome=outcome,
-        started_at=timezone.now(), duration_ms=duration_ms,
+        partner=partner,
+        operation=operation,
+        method="POST",
+        url="http://x/",
+        outcome=outcome,
+        started_at=timezone.now(),
+        duration_ms=duration_ms,
     )
 
 

@@ -23,9 +23,17 @@ def message(status: str, age_days: float) -> Message:
 
 def call(msg: Message | None, age_days: float) -> OutboundCall:
     return OutboundCall.objects.create(
-        message=msg, partner="DACS", operation="enroll", method="POST", url="http://x/", outcome="SUCCESS",
-        request_body='{"customer": "Jane"}', response_body='{"enrollmentId": "E-1"}', response_status=200,
-        started_at=timezone.now() - timedelta(days=age_days), duration_ms=12,
+        message=msg,
+        partner="DACS",
+        operation="enroll",
+        method="POST",
+        url="http://x/",
+        outcome="SUCCESS",
+        request_body='{"customer": "Jane"}',
+        response_body='{"enrollmentId": "E-1"}',
+        response_status=200,
+        started_at=timezone.now() - timedelta(days=age_days),
+        duration_ms=12,
     )
 
 

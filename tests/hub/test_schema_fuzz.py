@@ -5,6 +5,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from drf_spectacular.utils import OpenApiExample
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -27,7 +28,10 @@ from tests.factories import UserFactory
 
 EXAMPLES_PER_ENDPOINT = 30
 CHECKS = [
-    not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
     response_headers_conformance,
 ]
 
@@ -139,6 +143,12 @@ class MultipartFlow(Flow):
     path = "derms/multipart-example"
     content_types = ("application/json", "multipart/form-data")
     request_serializer = {"application/json": Listing, "multipart/form-data": Upload}
+    request_examples = {
+        "as JSON": {"messageId": "M-1"},
+        "as a form": OpenApiExample(
+            "as a form", {"message": '{"messageId": "M-1"}'}, media_type="multipart/form-data", request_only=True
+        ),
+    }
 
 
 def test_a_flow_may_describe_a_multipart_form_beside_json():
@@ -155,6 +165,8 @@ def test_a_flow_may_describe_a_multipart_form_beside_json():
     assert set(content) == {"application/json", "multipart/form-data"}
     upload = spec["components"]["schemas"]["UploadRequest"]
     assert upload["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert [e["summary"] for e in content["application/json"]["examples"].values()] == ["as JSON"]
+    assert [e["summary"] for e in content["multipart/form-data"]["examples"].values()] == ["as a form"]
 
 
 def test_the_docs_page_and_its_scripts_are_served_with_debug_off_after_collectstatic(tmp_path):
@@ -165,15 +177,27 @@ def test_the_docs_page_and_its_scripts_are_served_with_debug_off_after_collectst
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "VAR_DIR": str(tmp_path), "DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path}/h.sqlite3"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=root, env=env,
-                   check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=root, env=env, check=True, timeout=300
+    )
     code = (
         "import re; from django.test import Client; c = Client(HTTP_HOST='localhost'); "
         "page = c.get('/api/docs/').content.decode(); "
-        "urls = re.findall(r'(?:src|href)=\"(/static/[^\"]+)\"', page); "
+        'urls = re.findall(r\'(?:src|href)="(/static/[^"]+)"\', page); '
         "print(len(urls), sorted({c.get(u).status_code for u in urls}))"
     )
-    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=root, env=env, check=True,
-                         timeout=120, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=root,
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     count, statuses = out.split(" ", 1)
     assert int(count) >= 2 and statuses == "[200]"
