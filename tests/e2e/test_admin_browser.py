@@ -97,13 +97,16 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     browser.find_element(By.NAME, "password").send_keys("secret-pass-123")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     assert "Operations console" in browser.page_source
+    assert "DRMS-ENR-BROWSER-1" in browser.find_element(By.ID, "dashboard-attention").text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "admin_dashboard.png"))
 
     browser.get(server.url + reverse("admin:hub_message_changelist"))
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys(nic_id)
     search.submit()
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-    assert len(rows) == 1 and "FAILED" in rows[0].text
+    assert len(rows) == 1 and Message.Status.FAILED.label in rows[0].text
     rows[0].find_element(By.LINK_TEXT, "DRMS-ENR-BROWSER-1").click()
 
     browser.find_element(By.ID, "action-resubmit").click()
@@ -114,7 +117,6 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     assert "Resubmit 1 message: done." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     status = browser.find_element(By.CSS_SELECTOR, ".field-status .readonly").text
     timeline = browser.find_element(By.ID, "timeline").text
-    ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "admin_resubmitted_enrollment.png"))
     assert status == Message.Status.COMPLETED.label
     assert "resubmitted" in timeline and "maria" in timeline and "DACS is back" in timeline
