@@ -44,13 +44,16 @@ def partners_view(site, request: HttpRequest) -> HttpResponse:
             name, "connection_test", settings.CONSOLE_TEST_PATHS.get(name, ""), method="GET",
             read_timeout=settings.PARTNER_CONNECT_TIMEOUT_S,
         )
-        body = result.body if isinstance(result.body, str) else pretty_body(json.dumps(result.body))
+        if result.body is None or isinstance(result.body, str):
+            body = result.body or ""
+        else:
+            body = pretty_body(json.dumps(result.body))
         answer = {
             "partner": name,
             "outcome": result.outcome,
             "status": result.status,
             "error": result.error,
-            "body": (body or "")[:4000],
+            "body": body[:4000],
             "duration_ms": result.call.duration_ms if result.call else None,
             "call": result.call,
         }

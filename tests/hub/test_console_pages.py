@@ -142,3 +142,12 @@ def test_it_keeps_partner_accounts_out_even_when_staff(client):
     partner = UserFactory(username="dacs-sys", is_staff=True, is_superuser=True, groups=["DACS"])
     client.force_login(partner)
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_it_shows_a_partner_that_cannot_be_reached(client, settings):
+    client.force_login(console_user("Support"))
+    settings.PARTNERS = {**settings.PARTNERS, "DERMS": {**settings.PARTNERS["DERMS"], "base_url": "http://127.0.0.1:9"}}
+    page = client.post(PARTNERS, {"partner": "DERMS"}).content.decode()
+    assert "DERMS answered" in page and "TECHNICAL" in page and "ConnectionError" in page
+    call = OutboundCall.objects.get(operation="connection_test")
+    assert call.partner == "DERMS" and call.url.startswith("http://127.0.0.1:9")
