@@ -1,0 +1,133 @@
+"""One file of a run: claim, read and check, send, rename."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import paramiko
+from django.conf import settings
+from django.dispatch import Signal
+
+from flows.device_scores.check import Checker
+from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch
+from flows.device_scores.destinations import Delivery
+from flows.device_scores.models import ScoreFile, ScoreRun
+from flows.device_scores.remote import RemoteError
+from flows.device_scores.sources import Entry
+from hub.leases import lease_take
+
+SENT_PREFIX = "Sent-"
+ERROR_PREFIX = "Error-"
+REMOTE_ERRORS = (OSError, EOFError, paramiko.SSHException, RemoteError)
+
+# Sent with (file, phase "read"/"send", done bytes) for every piece moved; operations can watch progress.
+score_progress = Signal()
+
+
+class Stop(Exception):
+    """The run cannot go on: the source or the destination is out of reach."""
+
+
+class Heartbeat:
+    """Keeps the file's claim and the run's lock alive while a file is moved."""
+
+    def __init__(self, file: ScoreFile, lock: tuple[str, str], phase: str):
+        self.file, self.lock, self.phase = file, lock, phase
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        score_progress.send(sender=ScoreFile, file=self.file, phase=self.phase, done=done)
+        if time.monotonic() - self.last >= settings.SCORE_HEARTBEAT_S:
+            self.last = time.monotonic()
+            file_touch(file=self.file)
+            lease_take(name=self.lock[0], owner=self.lock[1], seconds=settings.SCORE_CLAIM_STALE_S)
+
+
+def _rename(source, file: ScoreFile, prefix: str) -> None:
+    """Rename on the source, then let go of the claim: held until here, so no other run takes the file."""
+    new_name = prefix + file.name
+    try:
+        source.rename(file.name, new_name)
+    except REMOTE_ERRORS as exc:
+        note = f"renaming to {new_name} failed: {exc}"
+        file_finish(file=file, status=file.status, error=f"{file.error}; {note}" if file.error else note)
+        raise Stop(f"cannot rename {file.name} on the source: {exc}") from None
+    file_finish(file=file, status=file.status, renamed_to=new_name)
+
+
+def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tuple[str, str]) -> bool:
+    """Move one listed file; True when it reached a final state (sent, or renamed Error-)."""
+    try:
+        now = source.stat(entry.name)
+    except REMOTE_ERRORS as exc:
+        raise Stop(f"cannot stat {entry.name} on the source: {exc}") from None
+    if now != entry:  # gone (another run took it) or still being written
+        return False
+    file = file_claim(run=run, source=source.location.label, entry=entry)
+    if file is None:
+        return False
+    earlier = (
+        ScoreFile.objects.filter(source=file.source, name=entry.name, size=entry.size, mtime=entry.mtime,
+                                 status=ScoreFile.Status.SENT, renamed_to="")
+        .exclude(pk=file.pk)
+        .first()
+    )
+    if earlier is not None:  # sent before, but its rename failed: finish the rename, never send twice
+        file_note(file=file, status=ScoreFile.Status.SENT, rows=earlier.rows, sha256=earlier.sha256,
+                  destination_response=f"sent by run {earlier.run_id}; renamed now")
+        _rename(source, file, SENT_PREFIX)
+        ScoreFile.objects.filter(pk=earlier.pk).update(renamed_to=file.renamed_to)
+        return True
+    with ExitStack() as stack:
+        local = source.local_path(entry.name)
+        spool = None if local else stack.enter_context(tempfile.TemporaryFile(dir=_spool_dir(), prefix="score-"))
+        checker = Checker()
+        beat = Heartbeat(file, lock, "read")
+        try:
+            for chunk in source.read(entry.name):
+                checker.feed(chunk)
+                if spool is not None:
+                    spool.write(chunk)
+                beat(checker.size)
+            after = source.stat(entry.name)
+        except REMOTE_ERRORS as exc:
+            file_finish(file=file, status=ScoreFile.Status.INTERRUPTED,
+                        error=f"reading the source failed after {checker.size} bytes: {type(exc).__name__}: {exc}")
+            raise Stop(f"reading {entry.name} from the source failed: {exc}") from None
+        checked = checker.result()
+        if after != entry or checked.size != entry.size:
+            file_finish(file=file, status=ScoreFile.Status.SKIPPED, error="changed while read: still being written")
+            return False
+        file_note(file=file, rows=checked.rows, sha256=checked.sha256)
+        if checked.problem:
+            file_note(file=file, status=ScoreFile.Status.ERROR, error=checked.problem)
+            _rename(source, file, ERROR_PREFIX)
+            return True
+        body = stack.enter_context(open(local, "rb")) if local else spool
+        body.seek(0)
+        delivery = destination.send(
+            name=entry.name, fileobj=body, size=checked.size, sha256=checked.sha256,
+            correlation_id=str(file.correlation_id), progress=Heartbeat(file, lock, "send"),
+        )
+    result = {"destination_status": delivery.status, "destination_response": delivery.response,
+              "outbound_call": delivery.call}
+    if delivery.outcome == Delivery.UNREACHABLE:
+        file_finish(file=file, status=ScoreFile.Status.INTERRUPTED, error=delivery.response, **result)
+        raise Stop(f"the destination is out of reach: {delivery.response}")
+    if delivery.outcome == Delivery.SENT:
+        file_note(file=file, status=ScoreFile.Status.SENT, bytes_sent=checked.size, **result)
+        _rename(source, file, SENT_PREFIX)
+        return True
+    file_note(file=file, status=ScoreFile.Status.ERROR, error=f"refused by the destination: {delivery.response}",
+              **result)
+    _rename(source, file, ERROR_PREFIX)
+    return True
+
+
+def _spool_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "spool"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
