@@ -338,7 +338,7 @@ class RecordBuffer:
 
 
 def items_save_outcomes(*, items: list[Item]) -> None:
-    """UPDATE each item's outcome fields with one executemany.
+    """UPDATE the items' outcome fields: one statement per shared outcome, one executemany for the rest.
 
     Django's bulk_update builds a CASE expression per field and row, which
     costs more CPU than the partner calls themselves on large collections.
@@ -348,10 +348,23 @@ def items_save_outcomes(*, items: list[Item]) -> None:
     fields = [Item._meta.get_field(name) for name in ITEM_OUTCOME_FIELDS]
     connection = connections[Item.objects.db]
     columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(Item._meta.db_table)} SET {columns} WHERE id = %s"
-    rows = [[f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields] + [item.id] for item in items]
+    update = f"UPDATE {connection.ops.quote_name(Item._meta.db_table)} SET {columns} WHERE "
+    sql = update + "id = %s"
+    # Items with the same outcome (a collection sent in one call) share one UPDATE … WHERE id IN (…).
+    same: dict[tuple, list[Item]] = {}
+    for item in items:
+        same.setdefault(tuple(repr(getattr(item, f.attname)) for f in fields), []).append(item)
+    rows = []
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for group in same.values():
+            values = [f.get_db_prep_save(getattr(group[0], f.attname), connection) for f in fields]
+            if len(group) == 1:
+                rows.append([*values, group[0].id])
+                continue
+            marks = ", ".join(["%s"] * len(group))
+            cursor.execute(update + f"id IN ({marks})", [*values, *(item.id for item in group)])
+        if rows:
+            cursor.executemany(sql, rows)
 
 
 def item_record_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> None:

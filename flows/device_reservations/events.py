@@ -87,7 +87,12 @@ def event_settle(*, event: ProgramEvent) -> None:
 
 
 def devices_record(*, message: Message, seqs: list[int], state: str, error: str = "") -> None:
-    EventDevice.objects.filter(message=message, seq__in=seqs).update(state=state, error=error)
+    rows = EventDevice.objects.filter(message=message)
+    if seqs and max(seqs) - min(seqs) + 1 == len(seqs):  # a whole collection: a range scan of the index
+        rows = rows.filter(seq__gte=min(seqs), seq__lte=max(seqs))
+    else:
+        rows = rows.filter(seq__in=seqs)
+    rows.update(state=state, error=error)
 
 
 def devices_sync_failures(*, message: Message) -> None:

@@ -113,15 +113,21 @@ class DeviceReservations(Flow):
         Items of one collection may fall due at slightly different times (retry jitter), so each
         collection named in `items` is read whole.
         """
-        size = Reservation.objects.filter(message=message).values_list("collection_size", flat=True).get()
-        numbers = sorted({item.seq // size for item in items})
-        ranges = Q()
-        for number in numbers:
-            ranges |= Q(seq__gte=number * size, seq__lt=(number + 1) * size)
+        size, count = (
+            Reservation.objects.filter(message=message).values_list("collection_size", "device_count").get()
+        )
         collections: dict[int, list[Item]] = {}
-        for item in message.items.filter(ranges, status__in=Item.OPEN).order_by("seq"):
+        for item in items:
             collections.setdefault(item.seq // size, []).append(item)
-        return list(collections.values())
+        partial = [n for n, unit in collections.items() if len(unit) < min(size, count - n * size)]
+        if partial:
+            ranges = Q()
+            for number in partial:
+                ranges |= Q(seq__gte=number * size, seq__lt=(number + 1) * size)
+                collections[number] = []
+            for item in message.items.filter(ranges, status__in=Item.OPEN).order_by("seq"):
+                collections[item.seq // size].append(item)
+        return [unit for unit in collections.values() if unit]
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         event = ProgramEvent.objects.get(reservations__message=message)
