@@ -14,7 +14,6 @@ class StatusCheckAdmin(admin.ModelAdmin):
     list_filter = ("state", "late", "response_code", "dacs_result", "reason")
     search_fields = ("=communication_id", "=nic_id")
     show_full_result_count = False
-    date_hierarchy = "asked_at"
     readonly_fields = [field.name for field in StatusCheck._meta.fields]
     raw_id_fields = ("check_message", "response_message")
 

@@ -16,7 +16,6 @@ class EnrollmentSyncAdmin(admin.ModelAdmin):
     )
     search_fields = ("=sync_request_id", "=cis_person_id", "=subscription_id", "=service_point_id")
     show_full_result_count = False
-    date_hierarchy = "received_at"
     readonly_fields = [field.name for field in EnrollmentSync._meta.fields]
     raw_id_fields = ("sync_message", "ack_message")
 
