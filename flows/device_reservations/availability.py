@@ -55,3 +55,9 @@ def dacs_hold(*, reservation: Reservation, message: Message) -> datetime | None:
     if checks == 1:
         activity_record(message=message, kind="dacs_down", text=f"DACS unavailable; nothing sent: {result.error}")
     return min(now + timedelta(seconds=backoff_s(checks)), down_since + timedelta(seconds=window))
+
+
+def dacs_suspect(*, message: Message) -> None:
+    """A call failed technically: check DACS health again before the next round of collections."""
+    with _lock:
+        _healthy_until.pop(message.tracking_id, None)

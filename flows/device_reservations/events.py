@@ -83,7 +83,14 @@ def event_settle(*, event: ProgramEvent) -> None:
         status = ProgramEvent.Status.PARTIALLY_RESERVED
     else:
         status = ProgramEvent.Status.FAILED
-    ProgramEvent.objects.filter(id=event.id, status=ProgramEvent.Status.RESERVING).update(status=status)
+    # A resubmitted reservation settles the event again; a cancellation's outcome is never overwritten.
+    settled = (
+        ProgramEvent.Status.RESERVING,
+        ProgramEvent.Status.RESERVED,
+        ProgramEvent.Status.PARTIALLY_RESERVED,
+        ProgramEvent.Status.FAILED,
+    )
+    ProgramEvent.objects.filter(id=event.id, status__in=settled).update(status=status)
 
 
 def devices_record(*, message: Message, seqs: list[int], state: str, error: str = "") -> None:

@@ -15,7 +15,8 @@ from flows.device_reservations.devices import DeviceCheck, check_csv, check_json
 from flows.device_reservations.events import devices_record, devices_sync_failures, event_reserve, event_settle
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
 from flows.device_reservations.prepare import reservation_prepare
-from flows.device_reservations.serializers import ReservationHeader
+from flows.device_reservations.samples import reservation_message
+from flows.device_reservations.serializers import ReservationForm, ReservationHeader, ReservationMessage
 from hub import partners
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
@@ -36,6 +37,8 @@ class DeviceReservations(Flow):
     path = "derms/device-reservations"
     content_types = ("application/json", "multipart/form-data")
     reply_partner = System.DERMS
+    request_serializer = {"application/json": ReservationMessage, "multipart/form-data": ReservationForm}
+    request_examples = {"reservation": reservation_message("DRMS-RSV-0042", "EVT-2026-0042", 1)}
 
     @property
     def unit_size(self) -> int:  # type: ignore[override]
@@ -113,9 +116,7 @@ class DeviceReservations(Flow):
         Items of one collection may fall due at slightly different times (retry jitter), so each
         collection named in `items` is read whole.
         """
-        size, count = (
-            Reservation.objects.filter(message=message).values_list("collection_size", "device_count").get()
-        )
+        size, count = Reservation.objects.filter(message=message).values_list("collection_size", "device_count").get()
         collections: dict[int, list[Item]] = {}
         for item in items:
             collections.setdefault(item.seq // size, []).append(item)
@@ -160,6 +161,7 @@ class DeviceReservations(Flow):
             System.DACS, "reserveDevice", settings.PARTNER_PATHS["DACS_RESERVE_PATH"], json_body=body, message=message
         )
         if result.technical:
+            availability.dacs_suspect(message=message)
             return {item.id: Outcome(Outcome.TECHNICAL, error=result.error) for item in items}
         if not result.ok:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=result.error)

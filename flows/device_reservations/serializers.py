@@ -18,3 +18,28 @@ class ReservationHeader(serializers.Serializer):
         if attrs["eventEndDateTime"] <= attrs["eventStartDateTime"]:
             raise serializers.ValidationError({"eventEndDateTime": ["The event must end after it starts."]})
         return attrs
+
+
+class ReservationDevice(serializers.Serializer):
+    """One device of `deviceList` (documentation: rows are checked by devices.py, not by this class)."""
+
+    recordId = serializers.IntegerField()
+    nicId = serializers.CharField(max_length=200)
+    headEndSystemId = serializers.CharField(max_length=100)
+    reservationStartDateTime = OffsetDateTimeField(required=False, allow_null=True)
+    reservationEndDateTime = OffsetDateTimeField(required=False, allow_null=True)
+
+
+class ReservationMessage(ReservationHeader):
+    """The JSON form, for the API docs."""
+
+    deviceList = ReservationDevice(many=True)
+
+
+class ReservationForm(serializers.Serializer):
+    """The multipart form, for the API docs."""
+
+    message = serializers.CharField(help_text="The JSON message without deviceList.")
+    file = serializers.FileField(
+        help_text="CSV: recordId,nicId,headEndSystemId,reservationStartDateTime,reservationEndDateTime"
+    )

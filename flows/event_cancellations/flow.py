@@ -43,6 +43,15 @@ class EventCancellations(Flow):
     name = "event_cancellations"
     sender = System.DERMS
     path = "derms/event-cancellations"
+    request_serializer = CancellationMessage
+    request_examples = {
+        "cancellation": {
+            "messageId": "DRMS-CNL-0042",
+            "drmsInstanceId": "DERMS-PROD",
+            "eventId": "EVT-2026-0042",
+            "cancellationMessageText": "Forecast load below threshold",
+        }
+    }
 
     def key_of(self, payload: Any) -> str:
         key = payload.get("messageId") if isinstance(payload, dict) else None

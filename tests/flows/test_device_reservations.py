@@ -181,3 +181,41 @@ def test_dacs_never_back_fails_the_reservation_past_the_window(
     assert set(EventDevice.objects.values_list("state", flat=True)) == {"FAILED"}
     assert ProgramEvent.objects.get().status == ProgramEvent.Status.FAILED
     assert {m.to[0] for m in mail.outbox} == {"programs@utility.example", "ops@utility.example"}
+
+
+def test_after_a_technical_failure_dacs_health_is_checked_before_sending_again(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.RESERVATION_COLLECTION_SIZE = 2
+    health = iter([UP, DOWN, UP])
+    fake = FakeDacs(health=lambda: next(health), reserve=lambda body, n: DOWN if n == 1 else reserved(body))
+    message = run(derms_client, fake, reservation_message("R-7", "EVT-7", 2), django_capture_on_commit_callbacks)
+    assert [op for op, body in fake.sent] == [
+        "healthCheck",
+        "reserveDevice",
+        "healthCheck",
+        "healthCheck",
+        "reserveDevice",
+        "reservation_ack",
+    ]
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+
+
+def test_retrying_the_failed_devices_settles_the_event_again(
+    derms_client, settings, django_capture_on_commit_callbacks
+):
+    from hub.processing import message_resubmit
+
+    refused = {nic(2)}
+    fake = FakeDacs(reserve=lambda body, n: reserved(body, refused=refused))
+    message = run(derms_client, fake, reservation_message("R-8", "EVT-8", 3), django_capture_on_commit_callbacks)
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.PARTIALLY_RESERVED
+    refused.clear()
+    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert message_resubmit(message=message, failed_only=True) == 1
+    assert [len(b["deviceList"]) for b in fake.of("reserveDevice")] == [3, 1]
+    assert fake.of("reservation_ack")[-1]["reservedCount"] == 3
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.RESERVED
+    assert set(EventDevice.objects.values_list("state", flat=True)) == {"RESERVED"}
