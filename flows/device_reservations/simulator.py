@@ -1,5 +1,4 @@
-"""Stand-in endpoints of flows 5 and 6: DACS `healthCheck`, `reserveDevice`, both cancellation
-endpoints, and DERMS `reservation_ack`.
+"""Stand-in endpoints of flow 5: DACS `healthCheck` and `reserveDevice`, DERMS `reservation_ack`.
 
 `healthCheck` follows the `down` knob like every endpoint. `reserveDevice`
 answers per device: a nicId in `error_ids` is refused with "Device not
@@ -29,13 +28,6 @@ def reserve(body, knobs):
     return 200, {"results": results}
 
 
-def cancelled(body, knobs):
-    event_id = body.get("eventExternalIdentifier")
-    if event_id in knobs.get("refuse_events", []):
-        return 400, {"status": "VAL-ERROR", "messageNumber": 12002, "messageText": f"Event {event_id} not found"}
-    return 200, {"status": "SUCCESS", "eventExternalIdentifier": event_id}
-
-
 def collection_key(body) -> str:
     """The event id and the first device: one collection's resends share the key."""
     return f"{body['eventExternalIdentifier']}:{body['deviceList'][0]['nicId']}"
@@ -47,12 +39,6 @@ DACS = {
     ),
     "rest/apis/cross/service/programEventParticipation/reserveDevice": endpoint(
         "DACS", "reserveDevice", collection_key, reserve
-    ),
-    "rest/apis/cross/service/programEvent/lifecycle": endpoint(
-        "DACS", "lifecycle", lambda b: b["eventExternalIdentifier"], cancelled
-    ),
-    "rest/apis/cross/service/programEventParticipation/preEventCancellation": endpoint(
-        "DACS", "preEventCancellation", lambda b: b["eventExternalIdentifier"], cancelled
     ),
 }
 DERMS = {
