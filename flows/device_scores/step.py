@@ -92,6 +92,8 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
                 if spool is not None:
                     spool.write(chunk)
                 beat(checker.size)
+                if checker.size > entry.size:  # growing: still being written
+                    break
             after = source.stat(entry.name)
         except REMOTE_ERRORS as exc:
             file_finish(file=file, status=ScoreFile.Status.INTERRUPTED,

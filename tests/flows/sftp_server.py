@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -110,3 +112,10 @@ class SftpServer:
             self.process.terminate()
             self.process.wait(timeout=10)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sftp_server(tmp_path_factory):
+    server = SftpServer(tmp_path_factory.mktemp("sshd")).start()
+    yield server
+    server.stop()
