@@ -11,9 +11,11 @@ from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.step import score_progress
 from flows.device_scores.transfer import transfer_run
 from hub.models import Lease, OutboundCall
-from tests.flows.score_fixtures import BAD_HEADER, HEADER_ONLY, derms, drop, inbox  # noqa: F401
+from tests.flows import score_fixtures
+from tests.flows.score_fixtures import BAD_HEADER, HEADER_ONLY, drop
 
 pytestmark = pytest.mark.django_db
+derms, inbox = score_fixtures.derms, score_fixtures.inbox
 
 
 def names(folder):

@@ -1,0 +1,132 @@
+"""Flow 4 against a real OpenSSH server on a loopback port (paramiko is never mocked)."""
+
+import pytest
+
+from flows.device_scores.demo import score_csv
+from flows.device_scores.models import ScoreFile, ScoreRun
+from flows.device_scores.step import score_progress
+from flows.device_scores.transfer import transfer_run
+from tests.flows import score_fixtures, sftp_server
+from tests.flows.score_fixtures import BAD_HEADER, drop
+
+pytestmark = pytest.mark.django_db
+derms, sftp_server = score_fixtures.derms, sftp_server.sftp_server
+
+
+@pytest.fixture
+def remote(settings, sftp_server, tmp_path_factory, derms):
+    folder = tmp_path_factory.mktemp("remote-inbox")
+    settings.SCORE_SOURCE_URL = sftp_server.url(folder)
+    settings.SCORE_SOURCE_KEY_FILE = str(sftp_server.client_key)
+    settings.SCORE_SOURCE_PASSWORD = ""
+    settings.SCORE_KNOWN_HOSTS = str(sftp_server.known_hosts)
+    settings.SCORE_DESTINATION = "rest"
+    settings.SCORE_MIN_AGE_S = 0
+    settings.SCORE_HEARTBEAT_S = 0
+    settings.SCORE_SSH_TIMEOUT_S = 10
+    return folder
+
+
+def names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def run():
+    return transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)
+
+
+def test_it_takes_good_empty_and_bad_header_files_over_sftp(remote, derms, settings):
+    drop(remote, "SDCSE_1.csv", score_csv(40_000), age_s=90)
+    drop(remote, "SDCSE_2.csv", b"", age_s=80)
+    drop(remote, "SDCSE_3.csv", BAD_HEADER, age_s=70)
+    drop(remote, "SDCSE_4.csv.part", score_csv(1))
+    result = run()
+    assert derms.names() == ["SDCSE_1.csv"] and derms.received[0].intact
+    assert derms.bodies["SDCSE_1.csv"] == score_csv(40_000)
+    assert names(remote) == ["Error-SDCSE_2.csv", "Error-SDCSE_3.csv", "SDCSE_4.csv.part", "Sent-SDCSE_1.csv"]
+    assert (result.files_sent, result.files_failed, result.source) == (1, 2, settings.SCORE_SOURCE_URL)
+    assert ScoreFile.objects.get(name="SDCSE_1.csv").rows == 40_000
+
+
+def test_a_changed_host_key_is_refused(remote, derms, sftp_server, settings, tmp_path, mailoutbox):
+    known = tmp_path / "known_hosts"
+    known.write_text(sftp_server.known_hosts_line(sftp_server.other_host_key))
+    settings.SCORE_KNOWN_HOSTS = str(known)
+    drop(remote, "SDCSE_1.csv", score_csv(2))
+    result = run()
+    assert result.status == ScoreRun.Status.FAILED
+    assert "does not match SCORE_KNOWN_HOSTS (it has changed): connection refused" in result.error
+    assert names(remote) == ["SDCSE_1.csv"] and derms.received == []
+    assert [m.to for m in mailoutbox] == [["ops@utility.example"]]
+
+
+def test_an_unknown_host_is_refused(remote, settings, tmp_path):
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    settings.SCORE_KNOWN_HOSTS = str(known)
+    result = run()
+    assert result.status == ScoreRun.Status.FAILED
+    assert "is not in SCORE_KNOWN_HOSTS: unknown host refused" in result.error
+
+
+def test_a_wrong_password_is_refused_with_a_clear_error(remote, settings):
+    settings.SCORE_SOURCE_KEY_FILE = ""
+    settings.SCORE_SOURCE_PASSWORD = "not-the-password"
+    result = run()
+    assert result.status == ScoreRun.Status.FAILED
+    assert "authentication failed" in result.error
+
+
+def test_a_connection_dropped_mid_file_leaves_the_source_and_the_next_run_takes_it(
+    remote, derms, sftp_server, settings
+):
+    settings.SCORE_SFTP_REQUEST_BYTES = 4096  # few bytes in flight, so the drop lands mid-file
+    data = score_csv(120_000)  # about 6 MB
+    drop(remote, "SDCSE_1.csv", data)
+    dropped = []
+
+    def drop_connection(sender, file, phase, done, **kwargs):
+        if phase == "read" and not dropped:
+            dropped.append(sftp_server.drop_connections())
+
+    score_progress.connect(drop_connection)
+    try:
+        first = run()
+    finally:
+        score_progress.disconnect(drop_connection)
+    assert dropped[0] >= 1
+    assert first.status == ScoreRun.Status.FAILED
+    interrupted = first.files.get()
+    assert interrupted.status == "INTERRUPTED" and "reading the source failed" in interrupted.error
+    assert names(remote) == ["SDCSE_1.csv"] and derms.received == []
+
+    second = run()
+    assert second.status == ScoreRun.Status.COMPLETED
+    assert names(remote) == ["Sent-SDCSE_1.csv"]
+    assert derms.bodies["SDCSE_1.csv"] == data
+
+
+def test_the_sftp_destination_gets_a_part_file_renamed_once_complete(remote, derms, sftp_server, settings,
+                                                                     tmp_path_factory):
+    outbox = tmp_path_factory.mktemp("remote-outbox")
+    settings.SCORE_DESTINATION = sftp_server.url(outbox)
+    settings.SCORE_DESTINATION_KEY_FILE = str(sftp_server.client_key)
+    settings.SCORE_DESTINATION_KNOWN_HOSTS = str(sftp_server.known_hosts)
+    uploads = []
+
+    def watch(sender, file, phase, done, **kwargs):
+        if phase == "send":
+            uploads.append(names(outbox))
+
+    drop(remote, "SDCSE_1.csv", score_csv(30_000))
+    score_progress.connect(watch)
+    try:
+        result = run()
+    finally:
+        score_progress.disconnect(watch)
+    assert result.status == ScoreRun.Status.COMPLETED
+    assert uploads and all(listing in ([], ["SDCSE_1.csv.part"]) for listing in uploads)
+    assert names(outbox) == ["SDCSE_1.csv"]
+    assert (outbox / "SDCSE_1.csv").read_bytes() == score_csv(30_000)
+    assert names(remote) == ["Sent-SDCSE_1.csv"] and derms.received == []
+    assert result.destination == sftp_server.url(outbox)
