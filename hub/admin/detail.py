@@ -7,14 +7,16 @@ import json
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.urls import reverse
 
-from hub.admin.search import messages_linked_to
+from hub.admin.search import links_to_message, messages_linked_to
 from hub.models import Item, Message
 
 PAYLOAD_SHOWN = 512 * 1024  # bytes of a raw body shown on the page; the rest is cut
 ITEMS_PER_PAGE = 50
 CALLS_PER_PAGE = 20
 TIMELINE_SHOWN = 500
+RECORDS_SHOWN = 5
 
 
 def payload_text(raw: bytes | memoryview | None) -> tuple[str, bool]:
@@ -85,7 +87,30 @@ def related_messages(message: Message) -> list[tuple[str, Message]]:
     return rows
 
 
-def message_context(request: HttpRequest, message: Message) -> dict:
+def flow_records(request: HttpRequest, site, message: Message) -> list[dict]:
+    """The flows' own rows about this message (its status check, its event…), linked to their pages."""
+    out = []
+    for model, model_admin in site._registry.items():
+        if not model.__module__.startswith("flows.") or not model_admin.has_view_permission(request):
+            continue
+        opts = model._meta
+        for path in links_to_message(model):
+            rows = model._default_manager.filter(**{path: message.id}).distinct().order_by("pk")
+            shown = list(rows[: RECORDS_SHOWN + 1])
+            if not shown:
+                continue
+            out.append({
+                "title": opts.verbose_name_plural,
+                "rows": [
+                    (str(obj), reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+                    for obj in shown[:RECORDS_SHOWN]
+                ],
+                "more": rows.count() - RECORDS_SHOWN if len(shown) > RECORDS_SHOWN else 0,
+            })
+    return out
+
+
+def message_context(request: HttpRequest, message: Message, site) -> dict:
     payload, cut = payload_text(message.raw_body)
     timeline = list(message.activities.select_related("actor").order_by("id")[:TIMELINE_SHOWN])
     return {
@@ -97,6 +122,7 @@ def message_context(request: HttpRequest, message: Message) -> dict:
         "reply_pretty": pretty(message.reply_body),
         "timeline": timeline,
         "related": related_messages(message),
+        "records": flow_records(request, site, message),
         **item_section(request, message),
         **call_section(request, message),
     }

@@ -143,7 +143,7 @@ class MessageAdmin(admin.ModelAdmin):
         message = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if message is not None:
-            extra.update(detail.message_context(request, message))
+            extra.update(detail.message_context(request, message, self.admin_site))
             extra["can_resubmit"] = self.has_resubmit_permission(request)
             extra["can_discard"] = self.has_discard_permission(request)
             extra["action_urls"] = {

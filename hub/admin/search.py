@@ -2,10 +2,10 @@
 
 A single OR across the message table and its items would defeat every index
 on a large table, so each key is looked up on its own and the message ids
-are combined. Keys that live on a flow's own models (an event id, a file
-name) are found the same way: every indexed text field of a model that
-points at Message is searched, so a new flow's keys are covered without
-changing the console.
+are combined. Keys that live on a flow's own models (an event id, a
+communication id) are found the same way: every indexed text field of a
+flow model that leads to a message is searched, so a new flow's keys are
+covered without changing the console.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hub.models import Item, Message
 LIMIT = 10_000  # message ids collected per key; more than anyone pages through
 
 
-def _links_to_message(model: type[models.Model]) -> list[str]:
+def links_to_message(model: type[models.Model]) -> list[str]:
     """Paths from `model` to a message id: its own foreign key, or one of a model that points at it."""
     paths = [
         f.attname for f in model._meta.concrete_fields
@@ -54,7 +54,7 @@ def key_sources() -> tuple[tuple[type[models.Model], str, str], ...]:
             f.name for f in model._meta.concrete_fields
             if isinstance(f, models.CharField) and (f.db_index or f.unique) and not f.choices
         ]
-        paths = _links_to_message(model) if keys else []
+        paths = links_to_message(model) if keys else []
         sources.extend((model, key, link) for key in keys for link in paths)
     return tuple(sources)
 
@@ -85,7 +85,7 @@ def link_sources() -> tuple[tuple[type[models.Model], tuple[str, ...]], ...]:
     out = []
     for model in apps.get_models():
         if model.__module__.startswith("flows.") and not model._meta.proxy:
-            paths = tuple(_links_to_message(model))
+            paths = tuple(links_to_message(model))
             if len(paths) >= 2:
                 out.append((model, paths))
     return tuple(out)

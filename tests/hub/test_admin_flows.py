@@ -114,6 +114,18 @@ def test_every_flow_message_page_opens_and_is_found_by_its_key(client, flows_fil
             assert message.pk in [m.pk for m in listed.context["cl"].result_list], message.message_key
 
 
+def test_a_flow_message_page_links_the_flows_own_records(client, flows_filled):
+    client.force_login(console_user("Business users"))
+    linked = set()
+    for message in Message.objects.exclude(flow="enrollment_requests"):
+        html = client.get(reverse("admin:hub_message_change", args=[message.pk])).content.decode()
+        if 'id="flow-records"' in html:
+            linked.add(message.flow)
+            section = html[html.index('id="flow-records"'):]
+            assert "/admin/" in section[: section.index("</table>")]
+    assert {"device_status_checks", "device_status_responses", "enrollment_syncs", "device_reservations"} <= linked
+
+
 def test_the_dashboard_counts_every_flow(client, flows_filled):
     client.force_login(console_user("Business users"))
     html = client.get(reverse("admin:index")).content.decode()
