@@ -4,7 +4,10 @@ count and the SHA-256, in one pass, without holding the file in memory."""
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from dataclasses import dataclass
+from typing import BinaryIO
 
 HEADER = b"nicId,headEndSystem,programCode,score,calculatedDateTime"
 BOM = b"\xef\xbb\xbf"
@@ -55,3 +58,39 @@ class Checker:
         if rows == 0:
             return "no rows after the header"
         return ""
+
+
+class Spooler:
+    """Checks each piece read (and copies it to a local spool) on a thread of its own,
+    so that hashing and disk writes overlap the network reads. At most QUEUED pieces wait."""
+
+    QUEUED = 8
+
+    def __init__(self, spool: BinaryIO | None):
+        self.checker = Checker()
+        self.spool = spool
+        self.pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUED)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="score-spooler", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while (chunk := self.pieces.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                self.checker.feed(chunk)
+                if self.spool is not None:
+                    self.spool.write(chunk)
+            except BaseException as exc:  # handed to the reading thread by close()
+                self.error = exc
+
+    def feed(self, chunk: bytes) -> None:
+        self.pieces.put(chunk)
+
+    def close(self) -> Checked:
+        self.pieces.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.checker.result()

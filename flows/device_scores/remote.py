@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 # Larger than paramiko's 2 MB default so that a window of read requests is
 # never stalled by channel flow control on a fast link.
-SFTP_WINDOW = 64 * 1024 * 1024
+SFTP_WINDOW = 4 * 1024 * 1024
 SFTP_MAX_PACKET = 256 * 1024
 
 

@@ -11,7 +11,7 @@ import paramiko
 from django.conf import settings
 from django.dispatch import Signal
 
-from flows.device_scores.check import Checker
+from flows.device_scores.check import Spooler
 from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch
 from flows.device_scores.destinations import Delivery
 from flows.device_scores.models import ScoreFile, ScoreRun
@@ -84,22 +84,24 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
     with ExitStack() as stack:
         local = source.local_path(entry.name)
         spool = None if local else stack.enter_context(tempfile.TemporaryFile(dir=_spool_dir(), prefix="score-"))
-        checker = Checker()
+        spooler = Spooler(spool)
         beat = Heartbeat(file, lock, "read")
+        read = 0
         try:
-            for chunk in source.read(entry.name):
-                checker.feed(chunk)
-                if spool is not None:
-                    spool.write(chunk)
-                beat(checker.size)
-                if checker.size > entry.size:  # growing: still being written
-                    break
+            try:
+                for chunk in source.read(entry.name):
+                    spooler.feed(chunk)
+                    read += len(chunk)
+                    beat(read)
+                    if read > entry.size:  # growing: still being written
+                        break
+            finally:
+                checked = spooler.close()
             after = source.stat(entry.name)
         except REMOTE_ERRORS as exc:
             file_finish(file=file, status=ScoreFile.Status.INTERRUPTED,
-                        error=f"reading the source failed after {checker.size} bytes: {type(exc).__name__}: {exc}")
+                        error=f"reading the source failed after {read} bytes: {type(exc).__name__}: {exc}")
             raise Stop(f"reading {entry.name} from the source failed: {exc}") from None
-        checked = checker.result()
         if after != entry or checked.size != entry.size:
             file_finish(file=file, status=ScoreFile.Status.SKIPPED, error="changed while read: still being written")
             return False
