@@ -23,6 +23,8 @@ from hub.models import Item, Message
 from hub.processing import message_discard, message_resubmit
 
 BULK_CHUNK = 500  # message ids per queued task
+# Larger selections go through `manage.py reprocess` / `discard`, which name them by flow and status.
+BULK_LIMIT = 10_000
 NOT_RESUBMITTABLE = (*Message.UNFINISHED, Message.Status.REJECTED, Message.Status.DUPLICATE)
 
 
@@ -96,6 +98,7 @@ def _check(model_admin: admin.ModelAdmin, request: HttpRequest, kind: Kind) -> N
 
 def _confirm(model_admin, request, kind: Kind, form: ReasonForm, chosen: QuerySet, total: int, extra: dict):
     eligible = kind.eligible(chosen)
+    eligible_count = eligible.count()
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"{kind.verb} {'this message' if total == 1 else 'messages'}?",
@@ -103,7 +106,9 @@ def _confirm(model_admin, request, kind: Kind, form: ReasonForm, chosen: QuerySe
         "kind": kind,
         "form": form,
         "total": total,
-        "eligible_count": eligible.count(),
+        "eligible_count": eligible_count,
+        "too_many": eligible_count > BULK_LIMIT,
+        "limit": BULK_LIMIT,
         "shown": list(eligible.only("id", "flow", "message_key", "status", "received_at")[:20]),
         **extra,
     }
@@ -135,7 +140,12 @@ def bulk_action(kind_name: str):
     def action(model_admin, request: HttpRequest, queryset: QuerySet):
         form = ReasonForm(request.POST if request.POST.get("confirmed") else None, required=kind.reason_required)
         if request.POST.get("confirmed") and form.is_valid():
-            ids = list(kind.eligible(queryset).order_by("id").values_list("id", flat=True))
+            ids = list(kind.eligible(queryset).order_by("id").values_list("id", flat=True)[: BULK_LIMIT + 1])
+            if len(ids) > BULK_LIMIT:
+                model_admin.message_user(
+                    request, f"More than {BULK_LIMIT} messages: nothing queued. Narrow the selection.", messages.ERROR
+                )
+                return None
             kind.queue(ids, request.user, form.cleaned_data["reason"])
             model_admin.message_user(
                 request, f"{kind.verb} {len(ids)} message(s): queued.", messages.SUCCESS

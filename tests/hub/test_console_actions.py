@@ -186,3 +186,14 @@ def test_it_keeps_the_selection_across_the_confirmation_page(support, three):
     for message in three:
         assert f'name="_selected_action" value="{message.pk}"' in confirm
     assert 'name="action" value="discard_selected"' in confirm
+
+
+def test_it_refuses_a_bulk_selection_over_the_limit(support, three, monkeypatch):
+    from hub.admin import actions
+
+    monkeypatch.setattr(actions, "BULK_LIMIT", 2)
+    confirm = post_bulk(support, "resubmit_selected", three)
+    assert b"More than 2 messages" in confirm.content and b"disabled" in confirm.content
+    post_bulk(support, "resubmit_selected", three, confirmed="yes")
+    assert not Activity.objects.filter(kind="resubmitted").exists()
+    assert Message.objects.get(pk=three[0].pk).status == Message.Status.FAILED
