@@ -36,9 +36,15 @@ class HubAdminSite(admin.AdminSite):
             return apps
         for app in apps:
             if app["app_label"] == "hub":
-                app["models"].append({
-                    "name": "Partners", "object_name": "Partners", "perms": {"view": True},
-                    "admin_url": reverse("admin:partners"), "add_url": None, "view_only": True,
-                })
+                app["models"].append(
+                    {
+                        "name": "Partners",
+                        "object_name": "Partners",
+                        "perms": {"view": True},
+                        "admin_url": reverse("admin:partners"),
+                        "add_url": None,
+                        "view_only": True,
+                    }
+                )
                 app["models"].sort(key=lambda m: m["name"])
         return apps

@@ -20,10 +20,7 @@ ATTENTION_DAYS = 30  # failures older than this are history, not work
 
 def flow_counts(since) -> dict[str, dict[str, int]]:
     rows = (
-        Message.objects.filter(received_at__gte=since)
-        .order_by()
-        .values_list("flow", "status")
-        .annotate(n=Count("id"))
+        Message.objects.filter(received_at__gte=since).order_by().values_list("flow", "status").annotate(n=Count("id"))
     )
     out: dict[str, dict[str, int]] = {}
     for flow, status, n in rows:
@@ -34,10 +31,7 @@ def flow_counts(since) -> dict[str, dict[str, int]]:
 def flow_table(now) -> list[dict]:
     day, week = flow_counts(now - timedelta(hours=24)), flow_counts(now - timedelta(days=7))
     retrying = dict(
-        Item.objects.filter(status=Item.Status.RETRY)
-        .order_by()
-        .values_list("message__flow")
-        .annotate(n=Count("id"))
+        Item.objects.filter(status=Item.Status.RETRY).order_by().values_list("message__flow").annotate(n=Count("id"))
     )
     rows = []
     for name in sorted(set(FLOWS) | set(week)):
@@ -47,15 +41,17 @@ def flow_table(now) -> list[dict]:
             .only("id", "received_at", "message_key", "flow")
             .first()
         )
-        rows.append({
-            "flow": name,
-            "day": sorted(day.get(name, {}).items()),
-            "day_total": sum(day.get(name, {}).values()),
-            "week": sorted(week.get(name, {}).items()),
-            "week_total": sum(week.get(name, {}).values()),
-            "retrying": retrying.get(name, 0),
-            "oldest": oldest,
-        })
+        rows.append(
+            {
+                "flow": name,
+                "day": sorted(day.get(name, {}).items()),
+                "day_total": sum(day.get(name, {}).values()),
+                "week": sorted(week.get(name, {}).items()),
+                "week_total": sum(week.get(name, {}).values()),
+                "retrying": retrying.get(name, 0),
+                "oldest": oldest,
+            }
+        )
     return rows
 
 
@@ -87,11 +83,13 @@ def flow_records(now) -> list[dict]:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         except NoReverseMatch:
             url = ""
-        rows.append({
-            "title": title,
-            "url": url,
-            "counts": sorted((str(labels.get(value, value)), n) for value, n in counts),
-        })
+        rows.append(
+            {
+                "title": title,
+                "url": url,
+                "counts": sorted((str(labels.get(value, value)), n) for value, n in counts),
+            }
+        )
     return rows
 
 

@@ -65,20 +65,41 @@ class Kind:
                 async_task("hub.processing.messages_discard", ids=chunk, actor_id=user.id, reason=reason)
             else:
                 async_task(
-                    "hub.processing.messages_resubmit", ids=chunk, actor_id=user.id,
-                    failed_only=self.name == "retry_failed", reason=reason,
+                    "hub.processing.messages_resubmit",
+                    ids=chunk,
+                    actor_id=user.id,
+                    failed_only=self.name == "retry_failed",
+                    reason=reason,
                 )
 
 
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("resubmit", "Resubmit", "resubmitted", "resubmit", False,
-             "Every item is sent again and the reply is sent again if the outcome changes."),
-        Kind("retry_failed", "Retry failed items of", "retried", "resubmit", False,
-             "Only items that ended in ERROR or FAILURE are sent again."),
-        Kind("discard", "Discard", "discarded", "discard", True,
-             "Work on the message stops for good; its open items are cancelled."),
+        Kind(
+            "resubmit",
+            "Resubmit",
+            "resubmitted",
+            "resubmit",
+            False,
+            "Every item is sent again and the reply is sent again if the outcome changes.",
+        ),
+        Kind(
+            "retry_failed",
+            "Retry failed items of",
+            "retried",
+            "resubmit",
+            False,
+            "Only items that ended in ERROR or FAILURE are sent again.",
+        ),
+        Kind(
+            "discard",
+            "Discard",
+            "discarded",
+            "discard",
+            True,
+            "Work on the message stops for good; its open items are cancelled.",
+        ),
     )
 }
 
@@ -147,9 +168,7 @@ def bulk_action(kind_name: str):
                 )
                 return None
             kind.queue(ids, request.user, form.cleaned_data["reason"])
-            model_admin.message_user(
-                request, f"{kind.verb} {len(ids)} message(s): queued.", messages.SUCCESS
-            )
+            model_admin.message_user(request, f"{kind.verb} {len(ids)} message(s): queued.", messages.SUCCESS)
             return None
         extra = {
             "action_name": f"{kind_name}_selected",

@@ -52,8 +52,11 @@ class OutboundCallAdmin(ReadOnlyAdmin):
     raw_id_fields = ("message", "item")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("message").defer(
-            "message__raw_body", "message__headers", "request_body", "response_body"
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("message")
+            .defer("message__raw_body", "message__headers", "request_body", "response_body")
         )
 
 

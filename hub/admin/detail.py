@@ -99,14 +99,16 @@ def flow_records(request: HttpRequest, site, message: Message) -> list[dict]:
             shown = list(rows[: RECORDS_SHOWN + 1])
             if not shown:
                 continue
-            out.append({
-                "title": opts.verbose_name_plural,
-                "rows": [
-                    (str(obj), reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
-                    for obj in shown[:RECORDS_SHOWN]
-                ],
-                "more": rows.count() - RECORDS_SHOWN if len(shown) > RECORDS_SHOWN else 0,
-            })
+            out.append(
+                {
+                    "title": opts.verbose_name_plural,
+                    "rows": [
+                        (str(obj), reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+                        for obj in shown[:RECORDS_SHOWN]
+                    ],
+                    "more": rows.count() - RECORDS_SHOWN if len(shown) > RECORDS_SHOWN else 0,
+                }
+            )
     return out
 
 

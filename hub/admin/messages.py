@@ -51,8 +51,15 @@ class MessageChangeList(ChangeList):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "flow", "direction", "status", "message_key", "business_keys", "items_shown",
-        "received_at", "finished_at",
+        "id",
+        "flow",
+        "direction",
+        "status",
+        "message_key",
+        "business_keys",
+        "items_shown",
+        "received_at",
+        "finished_at",
     )
     list_display_links = ("id", "message_key")
     list_filter = (FlowFilter, "status", AttentionFilter, ("received_at", admin.DateFieldListFilter))
@@ -66,10 +73,26 @@ class MessageAdmin(admin.ModelAdmin):
     actions = [bulk_action("resubmit"), bulk_action("retry_failed"), bulk_action("discard")]
     change_form_template = "admin/hub/message/change_form.html"
     fieldsets = (
-        (None, {"fields": (
-            "tracking_id", "flow", "sender", "sender_user", "message_key", "status", "ack_type",
-            "reply_status", "reply_attempts", "received_at", "started_at", "finished_at", "next_attempt_at",
-        )}),
+        (
+            None,
+            {
+                "fields": (
+                    "tracking_id",
+                    "flow",
+                    "sender",
+                    "sender_user",
+                    "message_key",
+                    "status",
+                    "ack_type",
+                    "reply_status",
+                    "reply_attempts",
+                    "received_at",
+                    "started_at",
+                    "finished_at",
+                    "next_attempt_at",
+                )
+            },
+        ),
         ("Request", {"fields": ("method", "path", "content_type", "remote_addr", "body_size", "http_status")}),
     )
     readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
@@ -102,8 +125,13 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="items")
     def items_shown(self, obj: Message) -> str:
-        labels = (("n_success", "ok"), ("n_error", "error"), ("n_failure", "failed"), ("n_open", "open"),
-                  ("n_cancelled", "cancelled"))
+        labels = (
+            ("n_success", "ok"),
+            ("n_error", "error"),
+            ("n_failure", "failed"),
+            ("n_open", "open"),
+            ("n_cancelled", "cancelled"),
+        )
         counts = [(getattr(obj, name, 0), label) for name, label in labels if getattr(obj, name, 0)]
         return format_html(
             "{}: {}", getattr(obj, "n_items", 0), format_html_join(", ", "{} {}", counts) if counts else "—"

@@ -19,13 +19,15 @@ def partner_rows() -> list[dict]:
     rows = []
     for name, conf in sorted(settings.PARTNERS.items()):
         needed = CREDENTIAL_KEYS[conf["auth"]]
-        rows.append({
-            "name": name,
-            "base_url": conf["base_url"],
-            "auth": conf["auth"],
-            "credentials": "configured" if all(conf.get(k) for k in needed) else "not configured",
-            "test_path": settings.CONSOLE_TEST_PATHS.get(name, ""),
-        })
+        rows.append(
+            {
+                "name": name,
+                "base_url": conf["base_url"],
+                "auth": conf["auth"],
+                "credentials": "configured" if all(conf.get(k) for k in needed) else "not configured",
+                "test_path": settings.CONSOLE_TEST_PATHS.get(name, ""),
+            }
+        )
     return rows
 
 
@@ -41,7 +43,10 @@ def partners_view(site, request: HttpRequest) -> HttpResponse:
         if name not in settings.PARTNERS:
             raise Http404("unknown partner")
         result = partners.call(
-            name, "connection_test", settings.CONSOLE_TEST_PATHS.get(name, ""), method="GET",
+            name,
+            "connection_test",
+            settings.CONSOLE_TEST_PATHS.get(name, ""),
+            method="GET",
             read_timeout=settings.PARTNER_CONNECT_TIMEOUT_S,
         )
         if result.body is None or isinstance(result.body, str):

@@ -25,7 +25,8 @@ LIMIT = 10_000  # message ids collected per key; more than anyone pages through
 def links_to_message(model: type[models.Model]) -> list[str]:
     """Paths from `model` to a message id: its own foreign key, or one of a model that points at it."""
     paths = [
-        f.attname for f in model._meta.concrete_fields
+        f.attname
+        for f in model._meta.concrete_fields
         if isinstance(f, models.ForeignKey) and f.related_model is Message
     ]
     for rel in model._meta.related_objects:
@@ -51,7 +52,8 @@ def key_sources() -> tuple[tuple[type[models.Model], str, str], ...]:
         if not model.__module__.startswith("flows.") or model._meta.proxy:
             continue
         keys = [
-            f.name for f in model._meta.concrete_fields
+            f.name
+            for f in model._meta.concrete_fields
             if isinstance(f, models.CharField) and (f.db_index or f.unique) and not f.choices
         ]
         paths = links_to_message(model) if keys else []

@@ -53,14 +53,25 @@ def fill(database_url: str) -> float:
 
 
 def login(hub: Hub) -> requests.Session:
-    hub.manage("shell", "-c", "from django.contrib.auth.models import User; "
-               "User.objects.create_superuser('bench', password='bench-pass-123')")
+    hub.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        "User.objects.create_superuser('bench', password='bench-pass-123')",
+    )
     session = requests.Session()
     page = session.get(f"{hub.base}/admin/login/", timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    session.post(f"{hub.base}/admin/login/", timeout=30, data={
-        "csrfmiddlewaretoken": token, "username": "bench", "password": "bench-pass-123", "next": "/admin/",
-    })
+    session.post(
+        f"{hub.base}/admin/login/",
+        timeout=30,
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": "bench",
+            "password": "bench-pass-123",
+            "next": "/admin/",
+        },
+    )
     return session
 
 
@@ -89,14 +100,14 @@ def run() -> list[str]:
                     "SELECT id, tracking_id FROM hub_message WHERE message_key = %s", [f"BENCH-{COUNT // 2}"]
                 ).fetchone()
             admin = f"{hub.base}/admin/"
+            busiest = "flow=enrollment_requests&status=COMPLETED&p=50"
             pages = {
                 "dashboard (admin index)": admin,
                 "messages, newest first": f"{admin}hub/message/",
                 "filter by flow": f"{admin}hub/message/?flow=device_status",
                 "filter by status FAILED": f"{admin}hub/message/?status=FAILED",
                 "filter needs attention": f"{admin}hub/message/?attention=any",
-                "filter by flow + status, page 50":
-                    f"{admin}hub/message/?flow=enrollment_requests&status=COMPLETED&p=50",
+                "filter by flow + status, page 50": f"{admin}hub/message/?{busiest}",
                 "search by message id": f"{admin}hub/message/?q=BENCH-{COUNT // 2}",
                 "search by tracking id": f"{admin}hub/message/?q={tracking}",
                 "search by nicId (on items)": f"{admin}hub/message/?q=NIC-{middle}-1",

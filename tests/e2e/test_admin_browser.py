@@ -25,9 +25,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,1000")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
+)
 
 # Half an installation is a broken one and fails; only a machine with neither skips, and never CI.
 if not CHROMIUM and not CHROMEDRIVER and not os.environ.get("CI"):
@@ -86,8 +94,12 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     knobs(server, "derms")
     body = enrollment_message("DRMS-ENR-BROWSER-1", 2)
     nic_id = body["enrollmentRequests"][1]["assetInfo"]["assetList"][0]["nicId"]
-    answer = requests.post(f"{server.url}/api/v1/derms/enrollment-requests", json=body, timeout=60,
-                           headers={"Authorization": basic("derms")})
+    answer = requests.post(
+        f"{server.url}/api/v1/derms/enrollment-requests",
+        json=body,
+        timeout=60,
+        headers={"Authorization": basic("derms")},
+    )
     assert answer.status_code == 202, answer.text
     message = Message.objects.get(message_key="DRMS-ENR-BROWSER-1")
     assert message.status == Message.Status.FAILED

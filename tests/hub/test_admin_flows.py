@@ -17,38 +17,101 @@ from tests.hub.test_admin_data import console_user
 
 pytestmark = pytest.mark.django_db
 
-EVENT = {"eventId": "EVT-SMOKE-1", "eventType": "ECONOMIC", "programCode": "BYOT-SUMMER",
-         "eventStartDateTime": "2036-12-01T22:00:00Z", "eventEndDateTime": "2036-12-02T00:00:00Z"}
+EVENT = {
+    "eventId": "EVT-SMOKE-1",
+    "eventType": "ECONOMIC",
+    "programCode": "BYOT-SUMMER",
+    "eventStartDateTime": "2036-12-01T22:00:00Z",
+    "eventEndDateTime": "2036-12-02T00:00:00Z",
+}
 # One body per flow, from the contract, in an order where answers follow what they answer.
 SAMPLES = {
     "enrollment_requests": ("DERMS", lambda: enrollment_message("SMOKE-ENR-1", 2)),
-    "device_status_checks": ("DACS", lambda: {
-        "sendDetails": {"communicationId": "CD-SMOKE-1"},
-        "deviceInfo": {"division": "NORTH", "deviceType": "THERMOSTAT", "specification": "ECOBEE!SMART-PREMIUM",
-                       "headEndSystem": "ECOBEE", "nicId": "ECB-SMOKE-1"},
-        "reason": "TROUBLESHOOTING"}),
-    "device_status_responses": ("DERMS", lambda: {
-        "dacsMessageId": "CD-SMOKE-1", "responseCode": "SUCCESS", "responseTimeISO": "2026-11-26T10:02:11Z",
-        "nicId": "ECB-SMOKE-1", "message": "Device communicating"}),
-    "enrollment_syncs": ("DACS", lambda: {
-        "syncRequestId": "SYNC-SMOKE-1", "action": "ENROLL",
-        "contactInfo": {"contactId": "C1", "cisPersonId": "P100", "name": "Jane Doe", "email": "jane@example.com"},
-        "subscriptionInfo": {"subscriptionId": "S1", "cisAccountId": "A100", "subscriptionType": "BYOT",
-                             "status": "ACTIVE", "programId": "PRG1", "programCode": "BYOT-SUMMER",
-                             "startDateTime": "2026-12-01T00:00:00Z", "endDateTime": None},
-        "locationInfo": {"division": "NORTH", "servicePointId": "SPX1", "cisPremiseId": "PR100",
-                         "cisServicePointId": "SP100",
-                         "controllableDevices": [{"nicId": "ECB-SMOKE-2", "headEndSystem": "ECOBEE",
-                                                  "deviceType": "THERMOSTAT",
-                                                  "specification": "ECOBEE!SMART-PREMIUM", "status": "ACTIVE"}]}}),
+    "device_status_checks": (
+        "DACS",
+        lambda: {
+            "sendDetails": {"communicationId": "CD-SMOKE-1"},
+            "deviceInfo": {
+                "division": "NORTH",
+                "deviceType": "THERMOSTAT",
+                "specification": "ECOBEE!SMART-PREMIUM",
+                "headEndSystem": "ECOBEE",
+                "nicId": "ECB-SMOKE-1",
+            },
+            "reason": "TROUBLESHOOTING",
+        },
+    ),
+    "device_status_responses": (
+        "DERMS",
+        lambda: {
+            "dacsMessageId": "CD-SMOKE-1",
+            "responseCode": "SUCCESS",
+            "responseTimeISO": "2026-11-26T10:02:11Z",
+            "nicId": "ECB-SMOKE-1",
+            "message": "Device communicating",
+        },
+    ),
+    "enrollment_syncs": (
+        "DACS",
+        lambda: {
+            "syncRequestId": "SYNC-SMOKE-1",
+            "action": "ENROLL",
+            "contactInfo": {"contactId": "C1", "cisPersonId": "P100", "name": "Jane Doe", "email": "jane@example.com"},
+            "subscriptionInfo": {
+                "subscriptionId": "S1",
+                "cisAccountId": "A100",
+                "subscriptionType": "BYOT",
+                "status": "ACTIVE",
+                "programId": "PRG1",
+                "programCode": "BYOT-SUMMER",
+                "startDateTime": "2026-12-01T00:00:00Z",
+                "endDateTime": None,
+            },
+            "locationInfo": {
+                "division": "NORTH",
+                "servicePointId": "SPX1",
+                "cisPremiseId": "PR100",
+                "cisServicePointId": "SP100",
+                "controllableDevices": [
+                    {
+                        "nicId": "ECB-SMOKE-2",
+                        "headEndSystem": "ECOBEE",
+                        "deviceType": "THERMOSTAT",
+                        "specification": "ECOBEE!SMART-PREMIUM",
+                        "status": "ACTIVE",
+                    }
+                ],
+            },
+        },
+    ),
     "enrollment_sync_acks": ("DERMS", lambda: {"dacsMessageId": "SYNC-SMOKE-1", "ackType": "SUCCESS"}),
-    "device_reservations": ("DERMS", lambda: {
-        "messageId": "DRMS-RSV-SMOKE-1", "drmsInstanceId": "DERMS-PROD", **EVENT,
-        "deviceList": [{"recordId": n, "nicId": f"ECB-SMOKE-R{n}", "headEndSystemId": "ECOBEE",
-                        "reservationStartDateTime": None, "reservationEndDateTime": None} for n in (1, 2)]}),
-    "event_cancellations": ("DERMS", lambda: {
-        "messageId": "DRMS-CNL-SMOKE-1", "drmsInstanceId": "DERMS-PROD", "eventId": "EVT-SMOKE-1",
-        "cancellationMessageText": "Forecast load below threshold"}),
+    "device_reservations": (
+        "DERMS",
+        lambda: {
+            "messageId": "DRMS-RSV-SMOKE-1",
+            "drmsInstanceId": "DERMS-PROD",
+            **EVENT,
+            "deviceList": [
+                {
+                    "recordId": n,
+                    "nicId": f"ECB-SMOKE-R{n}",
+                    "headEndSystemId": "ECOBEE",
+                    "reservationStartDateTime": None,
+                    "reservationEndDateTime": None,
+                }
+                for n in (1, 2)
+            ],
+        },
+    ),
+    "event_cancellations": (
+        "DERMS",
+        lambda: {
+            "messageId": "DRMS-CNL-SMOKE-1",
+            "drmsInstanceId": "DERMS-PROD",
+            "eventId": "EVT-SMOKE-1",
+            "cancellationMessageText": "Forecast load below threshold",
+        },
+    ),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).
 ANSWER = {"status": "SUCCESS", "ackType": "SUCCESS", "enrollmentId": "E-SMOKE", "results": [], "message": "ok"}
@@ -121,7 +184,7 @@ def test_a_flow_message_page_links_the_flows_own_records(client, flows_filled):
         html = client.get(reverse("admin:hub_message_change", args=[message.pk])).content.decode()
         if 'id="flow-records"' in html:
             linked.add(message.flow)
-            section = html[html.index('id="flow-records"'):]
+            section = html[html.index('id="flow-records"') :]
             assert "/admin/" in section[: section.index("</table>")]
     assert {"device_status_checks", "device_status_responses", "enrollment_syncs", "device_reservations"} <= linked
 
@@ -131,6 +194,6 @@ def test_the_dashboard_counts_every_flow(client, flows_filled):
     html = client.get(reverse("admin:index")).content.decode()
     for name in FLOWS:
         assert f"?flow={name}" in html
-    records = html[html.index('id="dashboard-records"'):html.index('id="dashboard-attention"')]
+    records = html[html.index('id="dashboard-records"') : html.index('id="dashboard-attention"')]
     assert "Device status checks" in records and "answered by DERMS" in records
     assert "Program events" in records and "Score files" in records

@@ -73,8 +73,10 @@ def test_it_refuses_add_pages_to_business_users(client, filled):
 
     assert client.get(model_url(Lookup, "add")).status_code == 403
     lookup = Lookup.objects.first()
-    response = client.post(model_url(Lookup, "change", lookup.pk), {"kind": lookup.kind, "source": lookup.source,
-                                                                      "target": "CHANGED", "description": ""})
+    response = client.post(
+        model_url(Lookup, "change", lookup.pk),
+        {"kind": lookup.kind, "source": lookup.source, "target": "CHANGED", "description": ""},
+    )
     assert response.status_code == 403
     lookup.refresh_from_db()
     assert lookup.target != "CHANGED"

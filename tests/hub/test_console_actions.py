@@ -64,8 +64,9 @@ def test_it_refuses_a_single_action_to_business_users(business, message, name):
 
 @pytest.mark.parametrize("action", BULK)
 def test_it_refuses_a_bulk_action_to_business_users(business, message, action):
-    response = business.post(LIST, {"action": action, ACTION_CHECKBOX_NAME: [message.pk], "confirmed": "yes",
-                                    "reason": "no"})
+    response = business.post(
+        LIST, {"action": action, ACTION_CHECKBOX_NAME: [message.pk], "confirmed": "yes", "reason": "no"}
+    )
     assert response.status_code in (200, 302)
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED

@@ -30,7 +30,7 @@ def page(client, message: Message, **params) -> str:
 def test_it_shows_the_payload_pretty_printed_and_the_calls(reader):
     message = failed_enrollment()
     html = page(reader, message)
-    assert '&quot;messageId&quot;: &quot;DRMS-ENR-FAIL-1&quot;,\n  &quot;drmsInstanceId&quot;' in html
+    assert "&quot;messageId&quot;: &quot;DRMS-ENR-FAIL-1&quot;,\n  &quot;drmsInstanceId&quot;" in html
     assert "http://dacs/enroll" in html and "HTTP 503: down" in html
     assert "&quot;enrollmentId&quot;: &quot;E-1001&quot;" in html  # the response, pretty-printed
     assert "[redacted]" in html  # stored headers, already without secrets
@@ -38,7 +38,9 @@ def test_it_shows_the_payload_pretty_printed_and_the_calls(reader):
 
 def test_it_shows_validation_errors_of_a_rejected_message(reader):
     rejected = MessageFactory(
-        status=Message.Status.REJECTED, accepted_key=None, raw_body=b"{not json",
+        status=Message.Status.REJECTED,
+        accepted_key=None,
+        raw_body=b"{not json",
         errors={"enrollmentRequests[3].locationInfo.cisPremiseId": ["This field is required."]},
     )
     html = page(reader, rejected)
@@ -72,7 +74,7 @@ def test_it_shows_the_timeline_with_who_did_what(reader):
     support = console_user("Support")
     Activity.objects.create(message=message, kind="resubmitted", actor=support, text="2 item(s) reopened. fixed")
     html = page(reader, message)
-    timeline = html[html.index('id="timeline"'):]
+    timeline = html[html.index('id="timeline"') :]
     assert "accepted" in timeline and "finished" in timeline
     assert "resubmitted" in timeline and "support" in timeline and "fixed" in timeline
     assert ">hub<" in timeline  # what the hub did itself
@@ -83,11 +85,11 @@ def test_it_links_related_and_duplicate_messages_both_ways(reader):
     answer = MessageFactory(flow="device_status_responses", message_key="CD-000987", related=check)
     copy = MessageFactory(message_key="CD-000987-COPY", status=Message.Status.DUPLICATE, duplicate_of=check)
     html = page(reader, check)
-    section = html[html.index('id="related"'):html.index('id="items"')]
+    section = html[html.index('id="related"') : html.index('id="items"')]
     for other in (answer, copy):
         assert reverse("admin:hub_message_change", args=[other.pk]) in section
     back = page(reader, answer)
-    assert reverse("admin:hub_message_change", args=[check.pk]) in back[back.index('id="related"'):]
+    assert reverse("admin:hub_message_change", args=[check.pk]) in back[back.index('id="related"') :]
 
 
 def test_it_finds_messages_tied_together_by_a_flows_own_rows():

@@ -59,8 +59,13 @@ def test_it_shows_every_registered_flow_even_without_messages():
 def secret_settings(settings):
     settings.PARTNERS = {
         "DACS": {**settings.PARTNERS["DACS"], "username": "hub", "password": "s3cret-dacs-pass"},
-        "DERMS": {**settings.PARTNERS["DERMS"], "auth": "oauth2", "client_id": "cid",
-                  "client_secret": "s3cret-derms-client", "token_url": "https://idp/token"},
+        "DERMS": {
+            **settings.PARTNERS["DERMS"],
+            "auth": "oauth2",
+            "client_id": "cid",
+            "client_secret": "s3cret-derms-client",
+            "token_url": "https://idp/token",
+        },
     }
     return settings
 
@@ -76,13 +81,25 @@ def test_it_lists_partners_without_their_secrets(client, secret_settings):
 
 def test_it_tests_a_connection_and_shows_the_answer(client, secret_settings):
     client.force_login(console_user("Support"))
-    call = OutboundCall.objects.create(partner="DACS", operation="connection_test", method="GET", url="x",
-                                       outcome="SUCCESS", started_at=timezone.now(), duration_ms=7)
+    call = OutboundCall.objects.create(
+        partner="DACS",
+        operation="connection_test",
+        method="GET",
+        url="x",
+        outcome="SUCCESS",
+        started_at=timezone.now(),
+        duration_ms=7,
+    )
     answer = partners.Result(outcome="SUCCESS", status=200, body={"status": "UP"}, error="", call=call)
     with mock.patch("hub.partners.call", autospec=True, return_value=answer) as fake:
         page = client.post(PARTNERS, {"partner": "DACS"}).content.decode()
-    fake.assert_called_once_with("DACS", "connection_test", secret_settings.CONSOLE_TEST_PATHS["DACS"],
-                                 method="GET", read_timeout=secret_settings.PARTNER_CONNECT_TIMEOUT_S)
+    fake.assert_called_once_with(
+        "DACS",
+        "connection_test",
+        secret_settings.CONSOLE_TEST_PATHS["DACS"],
+        method="GET",
+        read_timeout=secret_settings.PARTNER_CONNECT_TIMEOUT_S,
+    )
     assert "DACS answered" in page and "SUCCESS" in page and "&quot;UP&quot;" in page and "7 ms" in page
     assert "s3cret" not in page
 
