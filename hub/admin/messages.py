@@ -14,7 +14,7 @@ from hub.admin import detail
 from hub.admin.actions import bulk_action, message_action_view
 from hub.admin.filters import AttentionFilter, FlowFilter
 from hub.admin.search import messages_matching
-from hub.models import Item, Message
+from hub.models import Item, Message, System
 
 LIST_DEFERRED = ("raw_body", "headers", "errors", "ack", "reply_body")
 COUNTED = {
@@ -108,7 +108,10 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="direction", ordering="sender")
     def direction(self, obj: Message) -> str:
-        return f"{obj.sender} → hub" if obj.sender else "—"
+        """Every flow passes through the hub from one partner to the other."""
+        if not obj.sender:
+            return "—"
+        return f"{obj.sender} → {System.DACS if obj.sender == System.DERMS else System.DERMS}"
 
     @admin.display(description="business keys")
     def business_keys(self, obj: Message) -> str:

@@ -107,6 +107,7 @@ def test_it_shows_item_counts_and_keys_in_the_list(staff_client, target):
     assert response.status_code == 200
     assert b"2: 1 ok, 1 failed" in response.content
     assert b"nicId&nbsp;ECB-900001" in response.content
+    assert "DERMS → DACS" in response.content.decode()
 
 
 def test_it_lists_a_page_with_the_same_number_of_queries_whatever_the_rows(staff_client, target):
