@@ -98,6 +98,8 @@ class DeviceCheck:
 
     def _time(self, value) -> datetime | str:
         """A parsed timestamp, or the reason it is not one (cached: files repeat the same times)."""
+        if not isinstance(value, str):
+            return "Expected an ISO 8601 timestamp string."
         cached = self._times.get(value)
         if cached is None:
             try:
@@ -110,8 +112,6 @@ class DeviceCheck:
 
     def row(self, where: str, record_id, nic_id, hes, start, end) -> None:
         self.count += 1
-        if isinstance(record_id, str) and not self.csv_file:
-            record_id = None if record_id == "" else record_id
         if record_id is None or record_id == "":
             self._error(where, "recordId", "This field is required.")
         elif isinstance(record_id, bool) or not isinstance(record_id, int) and not _is_int(record_id):
@@ -145,8 +145,7 @@ class DeviceCheck:
         if isinstance(nic_id, str) and isinstance(hes, str) and nic_id and hes:
             first = self._seen.setdefault((nic_id, hes), where)
             if first is not where:
-                field = "nicId"
-                self._error(where, field, f"Duplicate device {nic_id}/{hes} (also at {first}).")
+                self._error(where, "nicId", f"Duplicate device {nic_id}/{hes} (also at {first}).")
 
     def rejection(self) -> Rejection | None:
         if self.count == 0:

@@ -145,6 +145,9 @@ def test_missing_parts_and_bad_header_fields(derms_client):
         (lambda m: m["deviceList"][1].update(recordId="one"), "deviceList[1].recordId"),
         (lambda m: m["deviceList"][1].pop("nicId"), "deviceList[1].nicId"),
         (lambda m: m["deviceList"][1].update(nicId="ECB-000001"), "deviceList[1].nicId"),
+        (lambda m: m["deviceList"][1].update(nicId=["ECB-1"]), "deviceList[1].nicId"),
+        (lambda m: m["deviceList"][1].update(reservationEndDateTime={"at": 1}), "deviceList[1].reservationEndDateTime"),
+        (lambda m: m.update(deviceList=[1, 2]), "deviceList[0]"),
         (
             lambda m: m["deviceList"][0].update(reservationEndDateTime="2026-12-02T01:00:00Z"),
             "deviceList[0].reservationStartDateTime",
