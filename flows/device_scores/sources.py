@@ -17,8 +17,8 @@ from django.conf import settings
 
 from flows.device_scores.remote import Location, RemoteError, location_parse, sftp_connect
 
-PIECE = 1024 * 1024
-PREFETCH_REQUESTS = 64
+PIECE = 256 * 1024
+PREFETCH_REQUESTS = 32
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Flow 4 with a local source folder and DERMS as a real HTTP server on loopback."""
 
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -227,3 +230,32 @@ def test_the_command_exits_1_when_the_source_cannot_be_reached(settings):
 def test_the_schedule_runs_every_15_minutes_by_default():
     schedule = Schedule.objects.get(func="flows.device_scores.tasks.transfer_scheduled")
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 15, -1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_started_at_once_send_each_file_once(inbox, derms):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
+    for n in range(1, 6):
+        drop(inbox, f"SDCSE_{n}.csv", score_csv(200 * n), age_s=100 - n)
+    results, errors, barrier = [], [], threading.Barrier(2)
+
+    def start():
+        barrier.wait()
+        try:
+            results.append(run())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(derms.names()) == [f"SDCSE_{n}.csv" for n in range(1, 6)]
+    assert names(inbox) == [f"Sent-SDCSE_{n}.csv" for n in range(1, 6)]
+    assert sum(r.files_sent for r in results if r is not None) == 5
+    assert ScoreFile.objects.filter(status="SENT").count() == 5
