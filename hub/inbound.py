@@ -6,7 +6,9 @@ lost: the message row is written before the payload is judged.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,6 +32,45 @@ def redacted_headers(request: HttpRequest) -> dict[str, str]:
     for name, value in request.headers.items():
         headers[name] = "[redacted]" if name.lower() in SECRET_HEADERS else value
     return headers
+
+
+# JSON may carry text no database column can hold: NUL (\u0000) and unpaired
+# surrogates. The walk runs only when the raw body has an escape or byte that
+# could produce one.
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\x00")
+
+
+def _first_unstorable(value, path: str = "") -> str | None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}" if path else str(k), k, v) for k, v in value.items())
+        for sub, key, item in items:
+            found = _first_unstorable(key, sub) if isinstance(key, str) else None
+            found = found or _first_unstorable(item, sub)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_unstorable(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def refuse_unstorable_text(body: bytes, payload) -> None:
+    if not _SUSPECT.search(body):
+        return
+    path = _first_unstorable(payload)
+    if path is not None:
+        where = json.dumps(path)[1:-1] or "body"
+        raise Rejection(400, "malformed_json", {where: ["Text with NUL (\\u0000) or an unpaired surrogate."]})
 
 
 def user_system(user) -> str:
@@ -133,6 +174,7 @@ def receive(request, flow: Flow) -> Response:
                 {"Content-Type": [f"Expected {' or '.join(flow.content_types)}, got '{media_type or 'none'}'."]},
             )
         payload = flow.parse(django_request, body)
+        refuse_unstorable_text(body, payload)
         message.message_key = (flow.key_of(payload) or "")[:200]
         first = _accepted_copy(flow, message.message_key)
         if first is not None:

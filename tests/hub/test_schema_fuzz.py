@@ -201,3 +201,28 @@ def test_the_docs_page_and_its_scripts_are_served_with_debug_off_after_collectst
     )
     count, statuses = out.split(" ", 1)
     assert int(count) >= 2 and statuses == "[200]"
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('{"messageId": "M-1", "drmsInstanceId": "a\\u0000b"}', "drmsInstanceId"),
+        ('{"messageId": "M-1", "x": [{"\\u0000k": 1}]}', "x[0].\\u0000k"),
+        ('{"messageId": "M-1", "drmsInstanceId": "\\udc09"}', "drmsInstanceId"),
+    ],
+)
+def test_text_no_database_can_store_is_refused_by_its_path_and_the_request_kept(derms_client, text, path):
+    """Found by the fuzzing above on PostgreSQL: NUL and unpaired surrogates made a 500."""
+    resp = derms_client.post("/api/v1/derms/enrollment-requests", data=text, content_type="application/json")
+    assert resp.status_code == 400
+    body = resp.json()
+    assert body["error"] == "malformed_json" and list(body["details"]) == [path]
+    stored = Message.objects.get(tracking_id=body["trackingId"])
+    assert stored.status == Message.Status.REJECTED and bytes(stored.raw_body) == text.encode()
+
+
+def test_escaped_characters_that_pair_up_are_fine(derms_client):
+    text = '{"messageId": "M-\\ud83d\\ude00", "enrollmentRequests": []}'
+    resp = derms_client.post("/api/v1/derms/enrollment-requests", data=text, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["error"] == "validation_failed"
+    assert Message.objects.get(tracking_id=resp.json()["trackingId"]).message_key == "M-\U0001f600"
