@@ -23,5 +23,16 @@ FLOWS: dict[str, Flow] = {
 }
 
 
+# Flow packages with no inbound endpoint (scheduled jobs), listed so that their
+# stand-ins and demos are found like the others'.
+SCHEDULED_PACKAGES = ("flows.device_scores",)
+
+
+def flow_packages() -> list[str]:
+    """Every flow package, for the parts found by module name (simulator.py, demo.py)."""
+    names = [type(flow).__module__.rsplit(".", 1)[0] for flow in FLOWS.values()]
+    return list(dict.fromkeys([*names, *SCHEDULED_PACKAGES]))
+
+
 def flow_for(name: str) -> Flow:
     return FLOWS[name]

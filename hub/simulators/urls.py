@@ -5,13 +5,13 @@ from importlib import import_module
 
 from django.urls import path
 
-from flows.registry import FLOWS
+from flows.registry import flow_packages
 from hub.simulators.core import knobs_view, records_view
 
 urlpatterns = []
-for flow in FLOWS.values():
+for package in flow_packages():
     try:
-        module = import_module(f"{type(flow).__module__.rsplit('.', 1)[0]}.simulator")
+        module = import_module(f"{package}.simulator")
     except ModuleNotFoundError:
         continue
     for partner in ("dacs", "derms"):

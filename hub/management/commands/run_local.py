@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from flows.registry import FLOWS
+from flows.registry import flow_packages
 
 
 def _login_file():
@@ -94,9 +94,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         self.wait_until_up(base)
         if not no_demo:
-            for flow in FLOWS.values():
+            for package in flow_packages():
                 try:
-                    demo = import_module(f"{type(flow).__module__.rsplit('.', 1)[0]}.demo")
+                    demo = import_module(f"{package}.demo")
                 except ModuleNotFoundError:
                     continue
                 for line in demo.send(base, partners):
