@@ -55,12 +55,12 @@ def _labels() -> tuple[str, str]:
 
 def transfer_run(*, trigger: str) -> ScoreRun | None:
     """One run, emails included; None when another run holds the lock."""
+    source_label, destination_label = _labels()
     lock = (LOCK, f"run-{uuid.uuid4()}")
     if not lease_take(name=lock[0], owner=lock[1], seconds=settings.SCORE_CLAIM_STALE_S):
         log.info("score transfer not started: another run holds the lock")
         return None
     started = time.monotonic()
-    source_label, destination_label = _labels()
     run = ScoreRun.objects.create(trigger=trigger, source=source_label, destination=destination_label)
     try:
         _passes(run, lock)
@@ -85,11 +85,12 @@ def _passes(run: ScoreRun, lock: tuple[str, str]) -> None:
         try:
             for _ in range(MAX_PASSES):
                 run.passes += 1
-                moved = [
-                    file_transfer(run=run, source=source, destination=destination, entry=entry, lock=lock)
-                    for entry in candidates(source.list())
-                ]
-                if not any(moved):
+                moved = False
+                for entry in candidates(source.list()):
+                    if not lease_take(name=lock[0], owner=lock[1], seconds=settings.SCORE_CLAIM_STALE_S):
+                        raise Stop("the run lock was taken back by another run (this one was silent too long)")
+                    moved |= file_transfer(run=run, source=source, destination=destination, entry=entry, lock=lock)
+                if not moved:
                     return
         finally:
             destination.close()
