@@ -8,14 +8,15 @@ up in `/api/schema/` and `/api/docs/` without touching this module.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.renderers import OpenApiJsonRenderer2, OpenApiYamlRenderer, OpenApiYamlRenderer2
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
 from flows.base import Flow
@@ -55,6 +56,26 @@ class MessageStatus(serializers.Serializer):
     finishedAt = serializers.DateTimeField(allow_null=True)
     items = serializers.DictField(child=serializers.IntegerField(), help_text="Item count by item status.")
     ackType = serializers.ChoiceField(choices=["SUCCESS", "ERROR", "FAILURE"], allow_null=True)
+
+
+def _serializer_classes(base: type) -> Iterator[type]:
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _serializer_classes(sub)
+
+
+class FlowAutoSchema(AutoSchema):
+    """Component names stay unique when two flows each have, say, a `LocationInfo` serializer:
+    a name that more than one flow uses gets the flow package's name in front."""
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        cls = type(serializer)
+        name = cls.__name__
+        namesakes = {c for c in _serializer_classes(serializers.BaseSerializer) if c.__name__ == name}
+        if len(namesakes) > 1 and cls.__module__.startswith("flows."):
+            package = cls.__module__.split(".")[1]
+            return "".join(part.title() for part in package.split("_")) + name
+        return name
 
 
 class OffsetDateTimeExtension(OpenApiSerializerFieldExtension):
@@ -165,7 +186,5 @@ def only_partner_api(endpoints, **kwargs):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
-class SchemaView(SpectacularAPIView):
-    """`/api/schema/`: JSON by default (`?format=yaml` for YAML)."""
-
-    renderer_classes = [OpenApiJsonRenderer2, OpenApiYamlRenderer, OpenApiYamlRenderer2]
+# `/api/schema/`: JSON by default (`?format=yaml` for YAML).
+SCHEMA_RENDERERS = [OpenApiJsonRenderer2, OpenApiYamlRenderer, OpenApiYamlRenderer2]

@@ -261,7 +261,7 @@ if not SCORE_SOURCE_URL.startswith(("sftp://", "file://")):
 # --- operations: API docs, health, metrics, logs, backpressure, retention ---
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]
 MIDDLEWARE.insert(0, "hub.logs.LogContextMiddleware")
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "hub.schema.FlowAutoSchema"
 SPECTACULAR_SETTINGS = {
     "TITLE": "DERMS–DACS integration hub",
     "DESCRIPTION": "The endpoints DERMS and DACS call. Authentication: HTTP Basic or `Authorization: Token <key>` "

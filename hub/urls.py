@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flows.registry import FLOWS
 from hub.api import MessageStatusView, flow_view
 from hub.health import healthz, readyz
 from hub.metrics import metrics_view
-from hub.schema import SchemaView
+from hub.schema import SCHEMA_RENDERERS
 
 api_v1 = [path(f"{flow.path}", flow_view(flow), name=f"api-{flow.name}") for flow in FLOWS.values()]
 api_v1.append(path("messages/<path:tracking_id>", MessageStatusView.as_view(), name="api-message"))
@@ -18,7 +18,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(renderer_classes=SCHEMA_RENDERERS), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 if settings.SIMULATORS_ENABLED:

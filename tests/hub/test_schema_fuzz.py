@@ -226,3 +226,21 @@ def test_escaped_characters_that_pair_up_are_fine(derms_client):
     resp = derms_client.post("/api/v1/derms/enrollment-requests", data=text, content_type="application/json")
     assert resp.status_code == 400 and resp.json()["error"] == "validation_failed"
     assert Message.objects.get(tracking_id=resp.json()["trackingId"]).message_key == "M-\U0001f600"
+
+
+def test_two_flows_may_each_have_a_serializer_of_the_same_name():
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+
+    from flows.enrollment_requests.flow import EnrollmentRequests
+    from hub.api import flow_view
+
+    location = type("LocationInfo", (serializers.Serializer,), {"premise": serializers.CharField()})
+    location.__module__ = "flows.other_flow.serializers"
+    body = type("OtherMessage", (serializers.Serializer,), {"locationInfo": location()})
+    body.__module__ = "flows.other_flow.serializers"
+    other = type("Other", (MultipartFlow,), {"request_serializer": body, "content_types": ("application/json",)})()
+    patterns = [path("api/v1/a", flow_view(EnrollmentRequests())), path("api/v1/b", flow_view(other))]
+    schemas = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)["components"]["schemas"]
+    assert set(schemas["OtherFlowLocationInfoRequest"]["properties"]) == {"premise"}
+    assert "cisPremiseId" in schemas["EnrollmentRequestsLocationInfoRequest"]["properties"]
