@@ -131,6 +131,8 @@ def test_the_console_shows_runs_and_files_read_only(inbox, client):
     page = client.get(reverse("admin:device_scores_scorerun_change", args=[result.id])).content.decode()
     assert "SDCSE_1.csv" in page and "Save" not in page
     assert client.get(reverse("admin:device_scores_scorefile_changelist")).status_code == 200
+    schedules = client.get(reverse("admin:django_q_schedule_changelist")).content.decode()
+    assert "device score files transfer" in schedules
 
 
 def test_the_stand_in_checks_the_size_and_checksum_it_received(client, settings):
