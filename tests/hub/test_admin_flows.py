@@ -197,3 +197,19 @@ def test_the_dashboard_counts_every_flow(client, flows_filled):
     records = html[html.index('id="dashboard-records"') : html.index('id="dashboard-attention"')]
     assert "Device status checks" in records and "answered by DERMS" in records
     assert "Program events" in records and "Score files" in records
+
+
+def test_every_filter_choice_of_every_list_opens(client, flows_filled):
+    client.force_login(console_user("super"))
+    opened = 0
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        assert response.status_code == 200, model._meta.label
+        changelist = response.context["cl"]
+        for spec in changelist.filter_specs:
+            for choice in spec.choices(changelist):
+                filtered = client.get(url + choice["query_string"])
+                assert filtered.status_code == 200, (model._meta.label, choice["query_string"])
+                opened += 1
+    assert opened > 20
