@@ -3,6 +3,7 @@
 Runs on PostgreSQL (BENCH_DATABASE_URL, default the local server) as the
 targets are stated for it; prints the time to the 202, the time to the
 acknowledgement at DERMS, and the peak memory of the web and worker processes.
+BENCH_RESERVATION_DEVICES changes the number of devices (the targets are for 100,000).
 """
 
 import os

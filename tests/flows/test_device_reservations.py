@@ -219,3 +219,26 @@ def test_retrying_the_failed_devices_settles_the_event_again(
     assert fake.of("reservation_ack")[-1]["reservedCount"] == 3
     assert ProgramEvent.objects.get().status == ProgramEvent.Status.RESERVED
     assert set(EventDevice.objects.values_list("state", flat=True)) == {"RESERVED"}
+
+
+def test_a_reservation_waits_while_another_message_of_its_event_is_processed(
+    derms_client, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from flows.device_reservations.flow import event_lock
+    from hub.leases import lease_release, lease_take
+    from hub.processing import sweep_once
+
+    lease_take(name=event_lock("EVT-W"), owner="another message of the event", seconds=60)
+    fake = FakeDacs()
+    message = run(derms_client, fake, reservation_message("R-W", "EVT-W", 2), django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED and fake.sent == []
+    lease_release(name=event_lock("EVT-W"), owner="another message of the event")
+    Message.objects.filter(id=message.id).update(next_attempt_at=timezone.now())
+    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep_once()
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED and len(fake.of("reservation_ack")) == 1

@@ -184,3 +184,11 @@ def test_more_than_two_hundred_thousand_devices_are_refused(derms_client):
     resp = post_csv(derms_client, reservation_header("R-MAX", "EVT-MAX"), reservation_csv(200_001))
     assert resp.status_code == 400
     assert resp.json()["details"]["file"] == ["At most 200000 devices are allowed; got 200001."]
+
+
+def test_a_message_part_that_is_not_json_is_named(derms_client):
+    body, content_type = multipart_body(reservation_header("R-NJ", "EVT-NJ"), csv_of("1,ECB-1,ECOBEE,,"))
+    body = body.replace(b'{"messageId"', b"{messageId", 1)
+    resp = derms_client.post(URL, data=body, content_type=content_type)
+    assert resp.status_code == 400 and resp.json()["error"] == "malformed_json"
+    assert resp.json()["message"].startswith("message: Malformed JSON")
