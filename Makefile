@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local
+	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-plain} $(PY) manage.py run_local
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
