@@ -22,7 +22,8 @@ def enroll(body, knobs):
         else:
             text = f"Enrollment refused for {sorted(refused)[0]}"
         return 200, {"status": "VAL-ERROR", "messageNumber": 11001, "messageText": text}
-    if SimRecord.objects.filter(partner="DACS", endpoint="enroll", key=transaction_id, answer__status="PENDING").exists():
+    answers = SimRecord.objects.filter(partner="DACS", endpoint="enroll", key=transaction_id).values_list("answer")
+    if any(isinstance(answer, dict) and answer.get("status") == "PENDING" for (answer,) in answers):
         return 200, {"status": "VAL-ERROR", "messageNumber": 10589, "messageText": "Enrollment already exists",
                      "enrollmentId": enrollment_id}
     return 200, {"enrollmentId": enrollment_id, "status": "PENDING"}

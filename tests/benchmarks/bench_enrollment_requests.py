@@ -21,7 +21,7 @@ LATENCY_MS = 50
 def run() -> list[str]:
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     with tempfile.TemporaryDirectory() as tmp:
-        hub = Hub(Path(tmp), web_processes=2, LOG_LEVEL="WARNING", Q_WORKERS="2")
+        hub = Hub(Path(tmp), web_processes=2, LOG_LEVEL="WARNING", Q_WORKERS="2", SWEEP_POLL_S="2")
         hub.start()
         try:
             hub.knobs("DACS", latency_ms=LATENCY_MS, error_ids=[])
