@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from flows.base import Flow, Rejection
 from hub.activity import activity_record
+from hub.bulk import items_insert
 from hub.health import backlog_full
 from hub.logs import log_bind_message
 from hub.models import Item, Message
@@ -203,7 +204,7 @@ def _accept(message: Message, flow: Flow, accepted) -> Response:
             message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key"])
             for item in accepted.items:
                 item.message = message
-            Item.objects.bulk_create(accepted.items, batch_size=2000)
+            items_insert(items=accepted.items)
             activity_record(message=message, kind="accepted", text=f"{len(accepted.items)} item(s)")
             transaction.on_commit(lambda: message_enqueue(message_id=message.id))
     except IntegrityError:
