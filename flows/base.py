@@ -62,6 +62,20 @@ def validated(serializer_class, payload: Any) -> Any:
     return serializer.validated_data
 
 
+def correlated(message: Message, *, flow: str, key: str, field: str, label: str) -> Message:
+    """The accepted message of `flow` that `key` answers, linked as `message.related`.
+
+    An answer to nothing the hub knows is a 404 `unknown_correlation` (the
+    message itself is still stored, as every inbound message is).
+    """
+    request = Message.objects.filter(flow=flow, accepted_key=key).only("id").first()
+    if request is None:
+        raise Rejection(404, "unknown_correlation", {field: [f"No {label} '{key}'."]})
+    Message.objects.filter(id=message.id).update(related=request)
+    message.related = request
+    return request
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -119,9 +133,14 @@ class Flow:
         """The payload from the raw body (JSON unless the flow says otherwise)."""
         return parse_json(body)
 
+    # Where the sender's key stands in the payload, dotted for nested objects ("sendDetails.communicationId").
+    key_field: ClassVar[str] = "messageId"
+
     def key_of(self, payload: Any) -> str:
         """The sender's key, read before validation so even a rejected copy is findable."""
-        raise NotImplementedError
+        for part in self.key_field.split("."):
+            payload = payload.get(part) if isinstance(payload, dict) else None
+        return payload if isinstance(payload, str) else ""
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         """Return the items to create, or raise Rejection."""

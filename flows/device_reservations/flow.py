@@ -62,10 +62,6 @@ class DeviceReservations(Flow):
         header.pop("deviceList", None)
         return {**header, "file": parts.get("file")}
 
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("messageId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
-
     def validate(self, message: Message, payload: Any) -> Accepted:
         if not isinstance(payload, dict):
             raise Rejection(400, "validation_failed", {"body": ["Expected a JSON object."]})

@@ -37,14 +37,10 @@ class DeviceStatusChecks(Flow):
     name = NAME
     sender = System.DACS
     path = "dacs/device-status-checks"
+    key_field = "sendDetails.communicationId"
     reply_partner = System.DACS
     request_serializer = StatusCheckRequest
     request_examples = {"status check": status_check("CD-000987")}
-
-    def key_of(self, payload: Any) -> str:
-        details = payload.get("sendDetails") if isinstance(payload, dict) else None
-        key = details.get("communicationId") if isinstance(details, dict) else None
-        return key if isinstance(key, str) else ""
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(StatusCheckRequest, payload)

@@ -110,10 +110,6 @@ class EnrollmentRequests(Flow):
     request_serializer = EnrollmentMessage
     request_examples = {"contract example": CONTRACT_EXAMPLE}
 
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("messageId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
-
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(EnrollmentMessage, payload)
         # Items keep the request exactly as DERMS wrote it (timestamps included).

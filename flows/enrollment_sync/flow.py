@@ -59,13 +59,10 @@ class EnrollmentSyncs(Flow):
     name = NAME
     sender = System.DACS
     path = "dacs/enrollment-syncs"
+    key_field = "syncRequestId"
     reply_partner = System.DACS
     request_serializer = SyncRequest
     request_examples = {"enrollment sync": sync_request("SYNC-555")}
-
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("syncRequestId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(SyncRequest, payload)

@@ -53,10 +53,6 @@ class EventCancellations(Flow):
         }
     }
 
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("messageId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
-
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(CancellationMessage, payload)
         text = data.get("cancellationMessageText") or ""

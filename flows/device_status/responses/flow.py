@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from flows.base import Accepted, Flow, Outcome, Rejection, validated
+from flows.base import Accepted, Flow, Outcome, correlated, validated
 from flows.device_status import services
 from flows.device_status.flow import NAME as CHECKS
 from flows.device_status.flow import RESPONSES
@@ -27,21 +27,14 @@ class DeviceStatusResponses(Flow):
     name = RESPONSES
     sender = System.DERMS
     path = "derms/device-status-responses"
+    key_field = "dacsMessageId"
     request_serializer = StatusCheckResponse
     request_examples = {"status response": status_response("CD-000987")}
-
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("dacsMessageId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(StatusCheckResponse, payload)
         key = data["dacsMessageId"]
-        check = Message.objects.filter(flow=CHECKS, accepted_key=key).only("id").first()
-        if check is None:
-            raise Rejection(404, "unknown_correlation", {"dacsMessageId": [f"No device status check '{key}'."]})
-        Message.objects.filter(id=message.id).update(related=check)
-        message.related = check
+        correlated(message, flow=CHECKS, key=key, field="dacsMessageId", label="device status check")
         item = Item(seq=0, key=key, nic_id=data.get("nicId") or "", data=payload)
         return Accepted(key=key, items=[item])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.base import Accepted, Flow, Outcome, Rejection, validated
+from flows.base import Accepted, Flow, Outcome, correlated, validated
 from flows.enrollment_sync import services
 from flows.enrollment_sync.flow import ACKS
 from flows.enrollment_sync.flow import NAME as SYNCS
@@ -23,21 +23,14 @@ class EnrollmentSyncAcks(Flow):
     name = ACKS
     sender = System.DERMS
     path = "derms/enrollment-sync-acks"
+    key_field = "dacsMessageId"
     request_serializer = SyncAck
     request_examples = {"acknowledgement": sync_ack("SYNC-555", "ERROR", UNKNOWN_PERSON)}
-
-    def key_of(self, payload: Any) -> str:
-        key = payload.get("dacsMessageId") if isinstance(payload, dict) else None
-        return key if isinstance(key, str) else ""
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(SyncAck, payload)
         key = data["dacsMessageId"]
-        sync_message = Message.objects.filter(flow=SYNCS, accepted_key=key).only("id").first()
-        if sync_message is None:
-            raise Rejection(404, "unknown_correlation", {"dacsMessageId": [f"No enrollment sync '{key}'."]})
-        Message.objects.filter(id=message.id).update(related=sync_message)
-        message.related = sync_message
+        correlated(message, flow=SYNCS, key=key, field="dacsMessageId", label="enrollment sync")
         return Accepted(key=key, items=[Item(seq=0, key=key, data=payload)])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
