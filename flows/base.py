@@ -188,7 +188,6 @@ class Flow:
             notify_technical_failure(message=message)
 
 
-
 def ack_type(statuses: set[str]) -> str:
     """The overall `ackType` from item statuses: FAILURE wins over ERROR, ERROR over SUCCESS."""
     if Item.Status.FAILURE in statuses:

@@ -37,11 +37,15 @@ class MessageStatusView(APIView):
         except ValueError:
             tracking_id = None  # not an id the hub could have issued: the same 404 as an unknown one
         message = (
-            Message.objects.filter(tracking_id=tracking_id, sender=user_system(request.user))
-            .exclude(sender="")
-            .defer("raw_body")
-            .first()
-        ) if tracking_id else None
+            (
+                Message.objects.filter(tracking_id=tracking_id, sender=user_system(request.user))
+                .exclude(sender="")
+                .defer("raw_body")
+                .first()
+            )
+            if tracking_id
+            else None
+        )
         if message is None:
             return Response({"error": "not_found", "message": "No such message."}, status=404)
         counts = message.items.values("status").annotate(n=Count("id")).order_by()

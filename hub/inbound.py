@@ -20,7 +20,7 @@ from hub.activity import activity_record
 from hub.bulk import items_insert
 from hub.health import backlog_full
 from hub.logs import log_bind_message
-from hub.models import Item, Message
+from hub.models import Message
 from hub.timefmt import iso_z
 
 log = logging.getLogger(__name__)

@@ -210,9 +210,7 @@ class Activity(models.Model):
 
 
 class Notification(models.Model):
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=300)
     recipients = models.JSONField(default=list)

@@ -16,8 +16,9 @@ from hub.models import Item, Message, Notification
 log = logging.getLogger(__name__)
 
 
-def email_send(*, kind: str, template: str, subject: str, recipients: list[str], context: dict,
-               message: Message | None = None) -> Notification | None:
+def email_send(
+    *, kind: str, template: str, subject: str, recipients: list[str], context: dict, message: Message | None = None
+) -> Notification | None:
     """Render templates/emails/<template>.txt/.html and send; the outcome is recorded either way."""
     if not recipients:
         return None

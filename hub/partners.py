@@ -108,6 +108,7 @@ def _auth_headers(partner: str, conf: dict, *, refresh: bool = False) -> tuple[d
 # --- concurrency bound -------------------------------------------------------
 _local = threading.local()  # per thread: its requests session and the slots it holds
 
+
 @contextmanager
 def partner_slot(partner: str):
     """Hold one of PARTNER_CONCURRENCY slots for `partner`, across every process.
@@ -172,8 +173,6 @@ def recording_into(append):
         yield
     finally:
         _local.recorder = None
-
-
 
 
 def _session() -> requests.Session:
@@ -281,7 +280,8 @@ def call(
             method=method,
             url=url,
             request_headers=sent_headers,
-            request_body=_clip(data.decode("utf-8", "replace")) if isinstance(data, bytes)
+            request_body=_clip(data.decode("utf-8", "replace"))
+            if isinstance(data, bytes)
             else (f"[{body_length} bytes streamed]" if streamed else ""),
             response_status=status,
             response_body=_clip(body if isinstance(body, str) else json.dumps(body)) if body is not None else "",

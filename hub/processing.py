@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from flows.base import Flow, Outcome
-from flows.registry import flow_for, FLOWS
+from flows.registry import FLOWS, flow_for
 from hub import partners
 from hub.activity import activity_record
 from hub.leases import lease_held, lease_release, lease_take
@@ -246,7 +246,9 @@ class Runner:
         if result.ok:
             message.reply_status = Message.Reply.SENT
             message.reply_body = body
-            activity_record(message=message, kind="reply_sent", text=f"{body.get('ackType', '')} to {self.flow.reply_partner}")
+            activity_record(
+                message=message, kind="reply_sent", text=f"{body.get('ackType', '')} to {self.flow.reply_partner}"
+            )
         elif result.technical and message.reply_attempts < settings.RETRY_ATTEMPTS:
             message.reply_status = Message.Reply.RETRY
             message.next_attempt_at = timezone.now() + timedelta(seconds=backoff_s(message.reply_attempts))
@@ -280,6 +282,7 @@ class Runner:
 
 def same_outcome(old: dict, new: dict) -> bool:
     """Two replies say the same thing if only their timestamps differ."""
+
     def strip(body: dict) -> dict:
         return {k: v for k, v in body.items() if not k.lower().startswith("when")}
 
@@ -298,8 +301,15 @@ def format_counts(counts: dict[str, int]) -> str:
 
 
 ITEM_OUTCOME_FIELDS = [
-    "attempts", "last_error", "response", "message_number", "external_id", "status", "next_attempt_at",
-    "first_failed_at", "updated_at",
+    "attempts",
+    "last_error",
+    "response",
+    "message_number",
+    "external_id",
+    "status",
+    "next_attempt_at",
+    "first_failed_at",
+    "updated_at",
 ]
 
 
@@ -429,7 +439,8 @@ def sweep_once() -> dict[str, int]:
     ).values_list("id", flat=True)
     for message_id in list(stale):
         taken = Message.objects.filter(
-            id=message_id, status=Message.Status.PROCESSING,
+            id=message_id,
+            status=Message.Status.PROCESSING,
             heartbeat_at__lt=now - timedelta(seconds=settings.STALE_AFTER_S),
         ).update(status=Message.Status.QUEUED, next_attempt_at=now, enqueued_at=None)
         if taken:
@@ -438,13 +449,17 @@ def sweep_once() -> dict[str, int]:
                 message=Message(id=message_id), kind="taken_back", text="Worker stopped answering; work taken back"
             )
     requeue_before = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
-    due = Message.objects.filter(status=Message.Status.QUEUED).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    ).filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+    due = (
+        Message.objects.filter(status=Message.Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+    )
     for message_id in list(due.values_list("id", flat=True)[:1000]):
-        if Message.objects.filter(id=message_id, status=Message.Status.QUEUED).filter(
-            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before)
-        ).update(enqueued_at=now):
+        if (
+            Message.objects.filter(id=message_id, status=Message.Status.QUEUED)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+            .update(enqueued_at=now)
+        ):
             counts["enqueued"] += 1
             message_enqueue(message_id=message_id)
     for flow in FLOWS.values():
@@ -462,11 +477,18 @@ def message_resubmit(*, message: Message, actor=None, failed_only: bool = False,
         reopened = items.update(
             status=Item.Status.PENDING, attempts=0, next_attempt_at=None, first_failed_at=None, last_error=""
         )
-        updated = Message.objects.filter(id=message.id).exclude(status__in=Message.UNFINISHED).exclude(
-            status__in=(Message.Status.REJECTED, Message.Status.DUPLICATE)
-        ).update(
-            status=Message.Status.QUEUED, reply_status=Message.Reply.NONE, reply_attempts=0,
-            next_attempt_at=None, finished_at=None, enqueued_at=None,
+        updated = (
+            Message.objects.filter(id=message.id)
+            .exclude(status__in=Message.UNFINISHED)
+            .exclude(status__in=(Message.Status.REJECTED, Message.Status.DUPLICATE))
+            .update(
+                status=Message.Status.QUEUED,
+                reply_status=Message.Reply.NONE,
+                reply_attempts=0,
+                next_attempt_at=None,
+                finished_at=None,
+                enqueued_at=None,
+            )
         )
         if not updated:
             transaction.set_rollback(True)
@@ -480,7 +502,8 @@ def message_resubmit(*, message: Message, actor=None, failed_only: bool = False,
 def message_reopen(*, message_id: int, text: str) -> bool:
     """Queue a finished message again whose reply has become due since (see Flow.reply_due)."""
     reopened = Message.objects.filter(
-        id=message_id, reply_status=Message.Reply.NONE,
+        id=message_id,
+        reply_status=Message.Reply.NONE,
         status__in=(Message.Status.COMPLETED, Message.Status.COMPLETED_WITH_ERRORS, Message.Status.FAILED),
     ).update(status=Message.Status.QUEUED, next_attempt_at=None, finished_at=None, enqueued_at=None)
     if reopened:
@@ -492,9 +515,11 @@ def message_reopen(*, message_id: int, text: str) -> bool:
 def message_discard(*, message: Message, actor=None, reason: str) -> bool:
     """Stop work on a message for good; open items are cancelled."""
     with transaction.atomic():
-        updated = Message.objects.filter(id=message.id).exclude(
-            status__in=(Message.Status.DISCARDED, Message.Status.REJECTED, Message.Status.DUPLICATE)
-        ).update(status=Message.Status.DISCARDED, finished_at=timezone.now(), next_attempt_at=None)
+        updated = (
+            Message.objects.filter(id=message.id)
+            .exclude(status__in=(Message.Status.DISCARDED, Message.Status.REJECTED, Message.Status.DUPLICATE))
+            .update(status=Message.Status.DISCARDED, finished_at=timezone.now(), next_attempt_at=None)
+        )
         if not updated:
             return False
         message.items.filter(status__in=Item.OPEN).update(status=Item.Status.CANCELLED, next_attempt_at=None)
@@ -502,7 +527,9 @@ def message_discard(*, message: Message, actor=None, reason: str) -> bool:
     return True
 
 
-def messages_resubmit(*, ids: list[int], actor_id: int | None = None, failed_only: bool = False, reason: str = "") -> int:
+def messages_resubmit(
+    *, ids: list[int], actor_id: int | None = None, failed_only: bool = False, reason: str = ""
+) -> int:
     """Resubmit many messages (a bulk admin action queued as a task, or `manage.py reprocess`); returns how many."""
     actor = _actor(actor_id)
     done = 0

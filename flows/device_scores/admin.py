@@ -31,8 +31,17 @@ class ScoreFileInline(admin.TabularInline):
 
 @admin.register(ScoreRun)
 class ScoreRunAdmin(ReadOnly):
-    list_display = ("id", "started_at", "trigger", "status", "files_found", "files_sent", "files_failed",
-                    "bytes_sent", "duration_ms")
+    list_display = (
+        "id",
+        "started_at",
+        "trigger",
+        "status",
+        "files_found",
+        "files_sent",
+        "files_failed",
+        "bytes_sent",
+        "duration_ms",
+    )
     list_filter = ("status", "trigger")
     inlines = [ScoreFileInline]
 

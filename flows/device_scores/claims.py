@@ -28,7 +28,12 @@ def file_claim(*, run: ScoreRun, source: str, entry: Entry) -> ScoreFile | None:
         try:
             with transaction.atomic():
                 return ScoreFile.objects.create(
-                    run=run, source=source, name=entry.name, claim_key=key, size=entry.size, mtime=entry.mtime,
+                    run=run,
+                    source=source,
+                    name=entry.name,
+                    claim_key=key,
+                    size=entry.size,
+                    mtime=entry.mtime,
                     heartbeat_at=now,
                 )
         except IntegrityError:

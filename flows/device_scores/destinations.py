@@ -45,16 +45,21 @@ class RestDestination:
         self.path = settings.PARTNER_PATHS["DERMS_DEVICE_SCORE_PATH"]
         self.label = f"{settings.PARTNERS['DERMS']['base_url']}/{self.path}"
 
-    def send(self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str,
-             progress: Progress) -> Delivery:
+    def send(
+        self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str, progress: Progress
+    ) -> Delivery:
         result = call(
             "DERMS",
             "device_score",
             self.path,
             data=_pieces(fileobj, progress),
             body_length=size,
-            headers={"Content-Type": "text/csv", "X-File-Name": name, "X-Content-SHA256": sha256,
-                     "X-Correlation-ID": correlation_id},
+            headers={
+                "Content-Type": "text/csv",
+                "X-File-Name": name,
+                "X-Content-SHA256": sha256,
+                "X-Correlation-ID": correlation_id,
+            },
             read_timeout=settings.SCORE_SEND_TIMEOUT_S,
         )
         response = result.body if isinstance(result.body, str) else str(result.body or "")
@@ -89,8 +94,9 @@ class SftpDestination:
             )
         return self.sftp
 
-    def send(self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str,
-             progress: Progress) -> Delivery:
+    def send(
+        self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str, progress: Progress
+    ) -> Delivery:
         final = f"{self.location.path.rstrip('/')}/{name}"
         part = f"{final}.part"
         try:

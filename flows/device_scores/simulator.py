@@ -57,8 +57,9 @@ def device_score(request: HttpRequest):
     else:
         status, answer = judge(request.headers, size, sha256, knobs)
     name = request.headers.get("X-File-Name", "")
-    record("DERMS", "device_score", name, {"fileName": name, "size": size, "rows": rows, "sha256": sha256},
-           status, answer)
+    record(
+        "DERMS", "device_score", name, {"fileName": name, "size": size, "rows": rows, "sha256": sha256}, status, answer
+    )
     return JsonResponse(answer, status=status)
 
 

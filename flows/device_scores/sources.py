@@ -73,7 +73,11 @@ class SftpSource:
     def __init__(self, location: Location, *, password: str, key_file: str, known_hosts: str, timeout: float):
         self.location = location
         self.client, self.sftp = sftp_connect(
-            location, password=password, key_file=key_file, known_hosts=known_hosts, timeout=timeout,
+            location,
+            password=password,
+            key_file=key_file,
+            known_hosts=known_hosts,
+            timeout=timeout,
             setting="SCORE_KNOWN_HOSTS",
         )
 

@@ -70,14 +70,25 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
     if file is None:
         return False
     earlier = (
-        ScoreFile.objects.filter(source=file.source, name=entry.name, size=entry.size, mtime=entry.mtime,
-                                 status=ScoreFile.Status.SENT, renamed_to="")
+        ScoreFile.objects.filter(
+            source=file.source,
+            name=entry.name,
+            size=entry.size,
+            mtime=entry.mtime,
+            status=ScoreFile.Status.SENT,
+            renamed_to="",
+        )
         .exclude(pk=file.pk)
         .first()
     )
     if earlier is not None:  # sent before, but its rename failed: finish the rename, never send twice
-        file_note(file=file, status=ScoreFile.Status.SENT, rows=earlier.rows, sha256=earlier.sha256,
-                  destination_response=f"sent by run {earlier.run_id}; renamed now")
+        file_note(
+            file=file,
+            status=ScoreFile.Status.SENT,
+            rows=earlier.rows,
+            sha256=earlier.sha256,
+            destination_response=f"sent by run {earlier.run_id}; renamed now",
+        )
         _rename(source, file, SENT_PREFIX)
         ScoreFile.objects.filter(pk=earlier.pk).update(renamed_to=file.renamed_to)
         return True
@@ -99,8 +110,11 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
                 checked = spooler.close()
             after = source.stat(entry.name)
         except REMOTE_ERRORS as exc:
-            file_finish(file=file, status=ScoreFile.Status.INTERRUPTED,
-                        error=f"reading the source failed after {read} bytes: {type(exc).__name__}: {exc}")
+            file_finish(
+                file=file,
+                status=ScoreFile.Status.INTERRUPTED,
+                error=f"reading the source failed after {read} bytes: {type(exc).__name__}: {exc}",
+            )
             raise Stop(f"reading {entry.name} from the source failed: {exc}") from None
         if after != entry or checked.size != entry.size:
             file_finish(file=file, status=ScoreFile.Status.SKIPPED, error="changed while read: still being written")
@@ -113,11 +127,18 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
         body = stack.enter_context(open(local, "rb")) if local else spool
         body.seek(0)
         delivery = destination.send(
-            name=entry.name, fileobj=body, size=checked.size, sha256=checked.sha256,
-            correlation_id=str(file.correlation_id), progress=Heartbeat(file, lock, "send"),
+            name=entry.name,
+            fileobj=body,
+            size=checked.size,
+            sha256=checked.sha256,
+            correlation_id=str(file.correlation_id),
+            progress=Heartbeat(file, lock, "send"),
         )
-    result = {"destination_status": delivery.status, "destination_response": delivery.response,
-              "outbound_call": delivery.call}
+    result = {
+        "destination_status": delivery.status,
+        "destination_response": delivery.response,
+        "outbound_call": delivery.call,
+    }
     if delivery.outcome == Delivery.UNREACHABLE:
         file_finish(file=file, status=ScoreFile.Status.INTERRUPTED, error=delivery.response, **result)
         raise Stop(f"the destination is out of reach: {delivery.response}")
@@ -125,8 +146,9 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
         file_note(file=file, status=ScoreFile.Status.SENT, bytes_sent=checked.size, **result)
         _rename(source, file, SENT_PREFIX)
         return True
-    file_note(file=file, status=ScoreFile.Status.ERROR, error=f"refused by the destination: {delivery.response}",
-              **result)
+    file_note(
+        file=file, status=ScoreFile.Status.ERROR, error=f"refused by the destination: {delivery.response}", **result
+    )
     _rename(source, file, ERROR_PREFIX)
     return True
 

@@ -35,7 +35,8 @@ def candidates(entries: list[Entry]) -> list[Entry]:
     done = tuple(settings.SCORE_DONE_PREFIXES)
     temporary = tuple(settings.SCORE_TEMP_SUFFIXES)
     chosen = [
-        e for e in entries
+        e
+        for e in entries
         if e.name.startswith(settings.SCORE_FILE_PREFIX)
         and not (done and e.name.startswith(done))
         and not (temporary and e.name.endswith(temporary))

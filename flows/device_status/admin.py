@@ -8,8 +8,17 @@ class StatusCheckAdmin(admin.ModelAdmin):
     """Read-only: the hub writes these rows; support staff act on the messages they link to."""
 
     list_display = (
-        "communication_id", "nic_id", "state", "late", "asked_at", "forwarded_at", "answered_at", "timed_out_at",
-        "response_code", "dacs_result", "dacs_updated_at",
+        "communication_id",
+        "nic_id",
+        "state",
+        "late",
+        "asked_at",
+        "forwarded_at",
+        "answered_at",
+        "timed_out_at",
+        "response_code",
+        "dacs_result",
+        "dacs_updated_at",
     )
     list_filter = ("state", "late", "response_code", "dacs_result", "reason")
     search_fields = ("=communication_id", "=nic_id")

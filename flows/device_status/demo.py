@@ -9,8 +9,10 @@ def send(base: str, partners: dict) -> list[str]:
     lines = []
     for n, nic_id in enumerate(("ECB-000123", "ECB-000124", "ECB-OFFLINE"), start=1):
         resp = requests.post(
-            f"{base}/api/v1/dacs/device-status-checks", json=status_check(f"DEMO-CD-{n:04d}", nic_id),
-            auth=partners["DACS"], timeout=30,
+            f"{base}/api/v1/dacs/device-status-checks",
+            json=status_check(f"DEMO-CD-{n:04d}", nic_id),
+            auth=partners["DACS"],
+            timeout=30,
         )
         lines.append(f"status check of {nic_id} → {resp.status_code}; DERMS answers in a second")
     return lines

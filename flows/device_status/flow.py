@@ -54,8 +54,12 @@ class DeviceStatusChecks(Flow):
         outcomes = {}
         for item in items:
             result = partners.call(
-                System.DERMS, "status_check", settings.PARTNER_PATHS["DERMS_STATUS_CHECK_PATH"],
-                json_body=item.data, message=message, item=item,
+                System.DERMS,
+                "status_check",
+                settings.PARTNER_PATHS["DERMS_STATUS_CHECK_PATH"],
+                json_body=item.data,
+                message=message,
+                item=item,
             )
             if result.ok:
                 services.status_check_forwarded(check_id=message.status_check.id)
@@ -92,8 +96,11 @@ class DeviceStatusChecks(Flow):
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
         result = partners.call(
-            System.DACS, "status_response", settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
-            json_body=body, message=message,
+            System.DACS,
+            "status_response",
+            settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+            json_body=body,
+            message=message,
         )
         if result.ok:
             services.status_check_dacs_updated(
@@ -119,11 +126,15 @@ class DeviceStatusChecks(Flow):
         # Reopening is repeated every pass: a check that timed out while its message was still being
         # worked on is picked up once that message has finished.
         owed = StatusCheck.objects.filter(
-            state__in=(StatusCheck.State.TIMED_OUT, StatusCheck.State.FAILED), dacs_updated_at__isnull=True,
+            state__in=(StatusCheck.State.TIMED_OUT, StatusCheck.State.FAILED),
+            dacs_updated_at__isnull=True,
             response_message__isnull=True,
             check_message__reply_status=Message.Reply.NONE,
-            check_message__status__in=(Message.Status.COMPLETED, Message.Status.COMPLETED_WITH_ERRORS,
-                                        Message.Status.FAILED),
+            check_message__status__in=(
+                Message.Status.COMPLETED,
+                Message.Status.COMPLETED_WITH_ERRORS,
+                Message.Status.FAILED,
+            ),
         )
         for message_id in owed.values_list("check_message_id", flat=True)[:SWEEP_BATCH]:
             message_reopen(message_id=message_id, text="No DERMS response: FAILURE owed to DACS")

@@ -41,12 +41,16 @@ def status_check_forwarded(*, check_id: int) -> None:
     )
 
 
-def status_check_answer(*, check_id: int, response: Message, code: str, text: str,
-                        responded_at: datetime | None) -> bool:
+def status_check_answer(
+    *, check_id: int, response: Message, code: str, text: str, responded_at: datetime | None
+) -> bool:
     """Record DERMS's response; True when it came after the check had timed out or failed (late)."""
     fields = {
-        "response_message": response, "response_code": code, "response_text": text or "",
-        "responded_at": responded_at, "answered_at": response.received_at,
+        "response_message": response,
+        "response_code": code,
+        "response_text": text or "",
+        "responded_at": responded_at,
+        "answered_at": response.received_at,
     }
     if StatusCheck.objects.filter(id=check_id, state__in=StatusCheck.OPEN).update(state=State.ANSWERED, **fields):
         return False

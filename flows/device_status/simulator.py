@@ -86,7 +86,9 @@ DERMS = {
 }
 DACS = {
     "rest/apis/cross/digitalAssets/controllableDeviceStatus/response": endpoint(
-        "DACS", "status_response", lambda b: b["responseDetail"]["transactionId"],
+        "DACS",
+        "status_response",
+        lambda b: b["responseDetail"]["transactionId"],
         lambda body, knobs: (200, {"status": "OK"}),
     ),
 }

@@ -21,18 +21,50 @@ CONTRACT_EXAMPLE = {
     "enrollmentRequests": [
         {
             "requestId": "1",
-            "customerInfo": {"cisPersonId": "P100", "cisAccountId": "A100", "name": "Jane Doe",
-                             "homePhone": "555-0100", "businessPhone": None, "email": "jane@example.com"},
-            "programInfo": {"cisServiceAgreementId": "SA100", "programCode": "BYOT-SUMMER",
-                            "startDateTimeISO": "2026-12-01T06:00:00-06:00", "endDateTimeISO": None},
-            "locationInfo": {"locationId": "L100", "division": "NORTH", "cisPremiseId": "PR100",
-                             "cisServicePointId": "SP100", "timeZone": "America/Chicago",
-                             "address1": "1 Main St", "city": "Springfield", "county": "Sangamon",
-                             "state": "IL", "postal": "62701", "country": "USA"},
-            "assetInfo": {"installationMethod": "BRING_YOUR_OWN", "assetOwnership": "CUSTOMER_OWNED",
-                          "assetList": [{"sequence": 1, "assetId": "AS-1", "make": "ECOBEE", "model": "SMART-PREMIUM",
-                                         "assetType": "THERMOSTAT", "badgeNo": None, "serialNo": "SN123",
-                                         "nicId": "ECB-000123", "headEndSystem": "ECOBEE"}]},
+            "customerInfo": {
+                "cisPersonId": "P100",
+                "cisAccountId": "A100",
+                "name": "Jane Doe",
+                "homePhone": "555-0100",
+                "businessPhone": None,
+                "email": "jane@example.com",
+            },
+            "programInfo": {
+                "cisServiceAgreementId": "SA100",
+                "programCode": "BYOT-SUMMER",
+                "startDateTimeISO": "2026-12-01T06:00:00-06:00",
+                "endDateTimeISO": None,
+            },
+            "locationInfo": {
+                "locationId": "L100",
+                "division": "NORTH",
+                "cisPremiseId": "PR100",
+                "cisServicePointId": "SP100",
+                "timeZone": "America/Chicago",
+                "address1": "1 Main St",
+                "city": "Springfield",
+                "county": "Sangamon",
+                "state": "IL",
+                "postal": "62701",
+                "country": "USA",
+            },
+            "assetInfo": {
+                "installationMethod": "BRING_YOUR_OWN",
+                "assetOwnership": "CUSTOMER_OWNED",
+                "assetList": [
+                    {
+                        "sequence": 1,
+                        "assetId": "AS-1",
+                        "make": "ECOBEE",
+                        "model": "SMART-PREMIUM",
+                        "assetType": "THERMOSTAT",
+                        "badgeNo": None,
+                        "serialNo": "SN123",
+                        "nicId": "ECB-000123",
+                        "headEndSystem": "ECOBEE",
+                    }
+                ],
+            },
         }
     ],
 }
@@ -72,8 +104,19 @@ def dacs_enrollment(message_id: str, request: dict) -> dict:
         },
         "location": {
             key: location.get(key)
-            for key in ("locationId", "division", "cisPremiseId", "cisServicePointId", "timeZone", "address1",
-                        "city", "county", "state", "postal", "country")
+            for key in (
+                "locationId",
+                "division",
+                "cisPremiseId",
+                "cisServicePointId",
+                "timeZone",
+                "address1",
+                "city",
+                "county",
+                "state",
+                "postal",
+                "country",
+            )
         },
         "asset": {
             "installationMethod": translate("installation_method", assets.get("installationMethod")),
@@ -134,8 +177,12 @@ class EnrollmentRequests(Flow):
                 outcomes[item.id] = Outcome(Item.Status.ERROR, error=str(exc))
                 continue
             result = partners.call(
-                System.DACS, "enroll", settings.PARTNER_PATHS["DACS_ENROLL_PATH"],
-                json_body=body, message=message, item=item,
+                System.DACS,
+                "enroll",
+                settings.PARTNER_PATHS["DACS_ENROLL_PATH"],
+                json_body=body,
+                message=message,
+                item=item,
             )
             outcomes[item.id] = outcome_of(result)
         return outcomes
@@ -165,7 +212,9 @@ class EnrollmentRequests(Flow):
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
         return partners.call(
-            System.DERMS, "enrollment_response", settings.PARTNER_PATHS["DERMS_ENROLLMENT_RESPONSE_PATH"],
-            json_body=body, message=message,
+            System.DERMS,
+            "enrollment_response",
+            settings.PARTNER_PATHS["DERMS_ENROLLMENT_RESPONSE_PATH"],
+            json_body=body,
+            message=message,
         )
-

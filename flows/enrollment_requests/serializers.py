@@ -79,7 +79,9 @@ class EnrollmentMessage(serializers.Serializer):
             request_id = request["requestId"]
             if request_id in seen:
                 errors[index] = {
-                    "requestId": [f"Duplicate requestId '{request_id}' (also at enrollmentRequests[{seen[request_id]}])."]
+                    "requestId": [
+                        f"Duplicate requestId '{request_id}' (also at enrollmentRequests[{seen[request_id]}])."
+                    ]
                 }
             seen.setdefault(request_id, index)
         if errors:

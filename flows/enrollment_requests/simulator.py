@@ -24,8 +24,12 @@ def enroll(body, knobs):
         return 200, {"status": "VAL-ERROR", "messageNumber": 11001, "messageText": text}
     answers = SimRecord.objects.filter(partner="DACS", endpoint="enroll", key=transaction_id).values_list("answer")
     if any(isinstance(answer, dict) and answer.get("status") == "PENDING" for (answer,) in answers):
-        return 200, {"status": "VAL-ERROR", "messageNumber": 10589, "messageText": "Enrollment already exists",
-                     "enrollmentId": enrollment_id}
+        return 200, {
+            "status": "VAL-ERROR",
+            "messageNumber": 10589,
+            "messageText": "Enrollment already exists",
+            "enrollmentId": enrollment_id,
+        }
     return 200, {"enrollmentId": enrollment_id, "status": "PENDING"}
 
 

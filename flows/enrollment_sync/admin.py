@@ -8,11 +8,26 @@ class EnrollmentSyncAdmin(admin.ModelAdmin):
     """Read-only: the hub writes these rows; support staff act on the messages they link to."""
 
     list_display = (
-        "sync_request_id", "action", "cis_person_id", "program_code", "state", "ack_mode", "derms_ack_type",
-        "received_at", "acknowledged_at", "overdue_at", "dacs_status", "dacs_acked_at",
+        "sync_request_id",
+        "action",
+        "cis_person_id",
+        "program_code",
+        "state",
+        "ack_mode",
+        "derms_ack_type",
+        "received_at",
+        "acknowledged_at",
+        "overdue_at",
+        "dacs_status",
+        "dacs_acked_at",
     )
     list_filter = (
-        "state", "action", "ack_mode", "derms_ack_type", "dacs_status", ("overdue_at", admin.EmptyFieldListFilter),
+        "state",
+        "action",
+        "ack_mode",
+        "derms_ack_type",
+        "dacs_status",
+        ("overdue_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("=sync_request_id", "=cis_person_id", "=subscription_id", "=service_point_id")
     show_full_result_count = False

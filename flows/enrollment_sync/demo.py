@@ -11,9 +11,10 @@ def send(base: str, partners: dict) -> list[str]:
         (("ENROLL", "P100"), ("ENROLL", "P101"), ("UNENROLL", "P100"), ("ENROLL", "P-UNKNOWN")), start=1
     ):
         resp = requests.post(
-            f"{base}/api/v1/dacs/enrollment-syncs", json=sync_request(f"DEMO-SYNC-{n:04d}", action=action,
-                                                                        person=person),
-            auth=partners["DACS"], timeout=30,
+            f"{base}/api/v1/dacs/enrollment-syncs",
+            json=sync_request(f"DEMO-SYNC-{n:04d}", action=action, person=person),
+            auth=partners["DACS"],
+            timeout=30,
         )
         lines.append(f"enrollment sync {action} for {person} → {resp.status_code}")
     return lines

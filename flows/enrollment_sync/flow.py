@@ -82,8 +82,12 @@ class EnrollmentSyncs(Flow):
                 outcomes[item.id] = acknowledged_outcome(sync)
                 continue
             result = partners.call(
-                System.DERMS, "enroll", settings.PARTNER_PATHS["DERMS_ENROLL_PATH"],
-                json_body=item.data, message=message, item=item,
+                System.DERMS,
+                "enroll",
+                settings.PARTNER_PATHS["DERMS_ENROLL_PATH"],
+                json_body=item.data,
+                message=message,
+                item=item,
             )
             body = result.body if isinstance(result.body, dict) else {}
             ack_type = str(body.get("ackType") or "").upper()
@@ -127,7 +131,9 @@ class EnrollmentSyncs(Flow):
 
         cutoff = timezone.now() - timedelta(seconds=settings.SYNC_ACK_OVERDUE_S)
         waiting = EnrollmentSync.objects.filter(
-            state__in=EnrollmentSync.OPEN, overdue_at__isnull=True, received_at__lt=cutoff,
+            state__in=EnrollmentSync.OPEN,
+            overdue_at__isnull=True,
+            received_at__lt=cutoff,
             sync_message__accepted_key__isnull=False,
         )
         flagged = [
@@ -140,8 +146,10 @@ class EnrollmentSyncs(Flow):
         # Repeated every pass: an acknowledgement recorded while the sync's message was finishing
         # is sent once that message has finished.
         owed = EnrollmentSync.objects.filter(
-            state__in=(EnrollmentSync.State.ACKNOWLEDGED, EnrollmentSync.State.FAILED), dacs_acked_at__isnull=True,
-            sync_message__reply_status=Message.Reply.NONE, sync_message__status__in=FINISHED,
+            state__in=(EnrollmentSync.State.ACKNOWLEDGED, EnrollmentSync.State.FAILED),
+            dacs_acked_at__isnull=True,
+            sync_message__reply_status=Message.Reply.NONE,
+            sync_message__status__in=FINISHED,
         )
         for message_id in owed.values_list("sync_message_id", flat=True)[:SWEEP_BATCH]:
             message_reopen(message_id=message_id, text="DERMS's acknowledgement is owed to DACS")

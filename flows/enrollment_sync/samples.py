@@ -6,14 +6,31 @@ def sync_request(sync_id: str, *, action: str = "ENROLL", person: str = "P100", 
         "syncRequestId": sync_id,
         "action": action,
         "contactInfo": {"contactId": "C1", "cisPersonId": person, "name": "Jane Doe", "email": "jane@example.com"},
-        "subscriptionInfo": {"subscriptionId": f"S-{sync_id}", "cisAccountId": "A100", "subscriptionType": "BYOT",
-                             "status": "ACTIVE", "programId": "PRG1", "programCode": "BYOT-SUMMER",
-                             "startDateTime": "2026-12-01T00:00:00Z", "endDateTime": None},
-        "locationInfo": {"division": "NORTH", "servicePointId": "SPX1", "cisPremiseId": "PR100",
-                         "cisServicePointId": "SP100",
-                         "controllableDevices": [{"nicId": nic_id, "headEndSystem": "ECOBEE",
-                                                  "deviceType": "THERMOSTAT",
-                                                  "specification": "ECOBEE!SMART-PREMIUM", "status": "ACTIVE"}]},
+        "subscriptionInfo": {
+            "subscriptionId": f"S-{sync_id}",
+            "cisAccountId": "A100",
+            "subscriptionType": "BYOT",
+            "status": "ACTIVE",
+            "programId": "PRG1",
+            "programCode": "BYOT-SUMMER",
+            "startDateTime": "2026-12-01T00:00:00Z",
+            "endDateTime": None,
+        },
+        "locationInfo": {
+            "division": "NORTH",
+            "servicePointId": "SPX1",
+            "cisPremiseId": "PR100",
+            "cisServicePointId": "SP100",
+            "controllableDevices": [
+                {
+                    "nicId": nic_id,
+                    "headEndSystem": "ECOBEE",
+                    "deviceType": "THERMOSTAT",
+                    "specification": "ECOBEE!SMART-PREMIUM",
+                    "status": "ACTIVE",
+                }
+            ],
+        },
     }
 
 

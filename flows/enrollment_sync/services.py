@@ -43,13 +43,17 @@ def sync_forwarded(*, sync_id: int) -> None:
     )
 
 
-def sync_acknowledge(*, sync_id: int, ack_type: str, text: str | None, at: datetime,
-                     ack_message: Message | None = None) -> bool:
+def sync_acknowledge(
+    *, sync_id: int, ack_type: str, text: str | None, at: datetime, ack_message: Message | None = None
+) -> bool:
     """Record DERMS's acknowledgement; False when one was recorded before (or DACS was told FAILURE)."""
     immediate = ack_message is None
     starts = (*EnrollmentSync.OPEN, State.FAILED) if immediate else EnrollmentSync.OPEN
     fields = {
-        "state": State.ACKNOWLEDGED, "derms_ack_type": ack_type, "derms_message": text or "", "acknowledged_at": at,
+        "state": State.ACKNOWLEDGED,
+        "derms_ack_type": ack_type,
+        "derms_message": text or "",
+        "acknowledged_at": at,
         "ack_message": ack_message,
         "ack_mode": EnrollmentSync.AckMode.IMMEDIATE if immediate else EnrollmentSync.AckMode.LATER,
     }
@@ -85,5 +89,9 @@ def dacs_ack_body(sync: EnrollmentSync, failure: str = "") -> dict:
         status, text, when = sync.derms_ack_type, sync.derms_message or None, sync.acknowledged_at
     else:
         status, text, when = "FAILURE", failure or "DERMS could not be reached", sync.failed_at
-    return {"syncRequestId": sync.sync_request_id, "status": status, "message": text,
-            "acknowledgedDateTime": iso_z(when)}
+    return {
+        "syncRequestId": sync.sync_request_id,
+        "status": status,
+        "message": text,
+        "acknowledgedDateTime": iso_z(when),
+    }

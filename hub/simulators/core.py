@@ -115,8 +115,14 @@ def records_view(request: HttpRequest, partner: str):
         if request.GET.get(field):
             rows = rows.filter(**{field: request.GET[field]})
     data = [
-        {"endpoint": r.endpoint, "key": r.key, "status": r.status, "body": r.body, "answer": r.answer,
-         "receivedAt": r.received_at.isoformat()}
+        {
+            "endpoint": r.endpoint,
+            "key": r.key,
+            "status": r.status,
+            "body": r.body,
+            "answer": r.answer,
+            "receivedAt": r.received_at.isoformat(),
+        }
         for r in rows
     ]
     return JsonResponse({"count": len(data), "records": data})

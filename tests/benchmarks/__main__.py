@@ -14,7 +14,7 @@ from pathlib import Path
 
 def main(selected: list[str]) -> int:
     here = Path(__file__).parent
-    names = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    names = sorted(m.name[len("bench_") :] for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     for name in names:
         if selected and name not in selected:
             continue

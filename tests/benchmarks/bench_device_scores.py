@@ -62,9 +62,20 @@ def run() -> list[str]:
         try:
             with ScoreReceiver(keep_bodies=False) as derms:
                 sftp_s, _, _ = measured(
-                    ["sftp", "-q", "-i", str(server.client_key), "-o", f"UserKnownHostsFile={server.known_hosts}",
-                     "-o", "BatchMode=yes", "-P", str(server.port), f"{server.user}@127.0.0.1:{score}",
-                     str(tmp / "copy.csv")],
+                    [
+                        "sftp",
+                        "-q",
+                        "-i",
+                        str(server.client_key),
+                        "-o",
+                        f"UserKnownHostsFile={server.known_hosts}",
+                        "-o",
+                        "BatchMode=yes",
+                        "-P",
+                        str(server.port),
+                        f"{server.user}@127.0.0.1:{score}",
+                        str(tmp / "copy.csv"),
+                    ],
                     dict(os.environ),
                 )
                 (tmp / "copy.csv").unlink()

@@ -65,7 +65,9 @@ def run() -> list[str]:
             posted = time.time() - started
             hub.wait_for(
                 lambda: len(hub.records("DACS", endpoint="status_response")) >= COUNT,
-                timeout=900, every=2, what=f"{COUNT} DACS status updates",
+                timeout=900,
+                every=2,
+                what=f"{COUNT} DACS status updates",
             )
             updates = hub.records("DACS", endpoint="status_response")
             timings = [line.split() for line in hub.manage("shell", "-c", TIMINGS).stdout.splitlines()[-2:]]
@@ -76,7 +78,9 @@ def run() -> list[str]:
                 time.sleep(PACE_S)
             hub.wait_for(
                 lambda: len(hub.records("DACS", endpoint="status_response")) >= COUNT + PACED,
-                timeout=300, every=1, what="the paced checks' DACS updates",
+                timeout=300,
+                every=1,
+                what="the paced checks' DACS updates",
             )
             paced_updates = [r for r in hub.records("DACS", endpoint="status_response") if r["key"] in paced_sent]
         finally:
@@ -98,7 +102,6 @@ def run() -> list[str]:
         f"median above the stand-in's delay: burst {median * 1000 - DELAY_MS:.0f} ms,"
         f" one at a time {paced_median * 1000 - DELAY_MS:.0f} ms; target < 1000 ms",
         f"updates at DACS: {len(updates)} for {len(arrived)} checks (each exactly once: {len(updates) == COUNT})",
-        *(f"{flow}: average wait in queue {wait} ms, worker time {work} ms a message"
-          for flow, wait, work in timings),
+        *(f"{flow}: average wait in queue {wait} ms, worker time {work} ms a message" for flow, wait, work in timings),
         f"qcluster workers: {WORKERS} (one of them runs the sweeper loop)",
     ]

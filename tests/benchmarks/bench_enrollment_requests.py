@@ -32,7 +32,9 @@ def run() -> list[str]:
             assert resp.status_code == 202, resp.text
             hub.wait_for(
                 lambda: hub.records("DERMS", endpoint="enrollment_response", key=f"BENCH-ENR-{COUNT}"),
-                timeout=900, every=1, what="the overall response",
+                timeout=900,
+                every=1,
+                what="the overall response",
             )
             elapsed = time.monotonic() - started
             worker_peak = max(group_peaks(hub.worker.pid).values())
@@ -47,8 +49,7 @@ def run() -> list[str]:
         f"database: {'PostgreSQL' if 'postgres' in hub.database_url else 'SQLite'}",
         f"202 after {accepted:.2f} s",
         f"POST → overall response at DERMS: {elapsed:.1f} s  ({COUNT / elapsed:.0f} requests/s)",
-        f"floors: serial {serial:.0f} s, parallel at bound {concurrency}: {serial / concurrency:.1f} s;"
-        f" target < 45 s",
+        f"floors: serial {serial:.0f} s, parallel at bound {concurrency}: {serial / concurrency:.1f} s; target < 45 s",
         f"CPU used: worker {worker_cpu:.1f} s, web + stand-ins {web_cpu:.1f} s",
         f"peak memory: worker {worker_peak:.0f} MB (target < 300 MB), web + stand-ins {web_peak:.0f} MB",
     ]

@@ -81,8 +81,13 @@ class Hub:
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            check=check, timeout=300,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=300,
         )
 
     def start(self) -> Hub:
@@ -93,8 +98,21 @@ class Hub:
             self.tokens[system] = re.search(r"token: (\w+)", out).group(1)
         if self.web_processes:
             self.web = self._spawn(
-                "-m", "gunicorn", "hub.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(self.web_processes),
-                "-k", "gthread", "--threads", "24", "--timeout", "300", log="web", python_module=True,
+                "-m",
+                "gunicorn",
+                "hub.wsgi",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "-w",
+                str(self.web_processes),
+                "-k",
+                "gthread",
+                "--threads",
+                "24",
+                "--timeout",
+                "300",
+                log="web",
+                python_module=True,
             )
         else:
             self.web = self._spawn("runserver", f"127.0.0.1:{self.port}", "--noreload", log="web")
@@ -106,7 +124,11 @@ class Hub:
         out = open(self.workdir / f"{log}.log", "ab")
         command = [sys.executable, *args] if python_module else [sys.executable, "manage.py", *args]
         return subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -139,14 +161,18 @@ class Hub:
     # --- talking to it ------------------------------------------------------
     def post(self, path: str, body, system: str = "DERMS", **kwargs) -> requests.Response:
         return requests.post(
-            f"{self.base}/api/v1/{path}", json=body, headers={"Authorization": f"Token {self.tokens[system]}"},
-            timeout=120, **kwargs,
+            f"{self.base}/api/v1/{path}",
+            json=body,
+            headers={"Authorization": f"Token {self.tokens[system]}"},
+            timeout=120,
+            **kwargs,
         )
 
     def message(self, tracking_id: str, system: str = "DERMS") -> dict:
         resp = requests.get(
             f"{self.base}/api/v1/messages/{tracking_id}",
-            headers={"Authorization": f"Token {self.tokens[system]}"}, timeout=30,
+            headers={"Authorization": f"Token {self.tokens[system]}"},
+            timeout=30,
         )
         resp.raise_for_status()
         return resp.json()
@@ -181,5 +207,6 @@ class Hub:
         finished = ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED")
         return self.wait_for(
             lambda: (m := self.message(tracking_id, system))["status"] in finished and m,
-            timeout=timeout, what=f"message {tracking_id} to finish",
+            timeout=timeout,
+            what=f"message {tracking_id} to finish",
         )

@@ -19,8 +19,11 @@ def test_two_hundred_syncs_half_acknowledged_later_each_acknowledged_once(hub):
     unknown = {f"E2E-SYNC-{i:04d}" for i in range(0, 200, 20)}
     for i in range(200):
         sync_id = f"E2E-SYNC-{i:04d}"
-        body = sync_request(sync_id, action="UNENROLL" if i % 3 == 0 else "ENROLL",
-                            person="P-UNKNOWN" if sync_id in unknown else f"P{i}")
+        body = sync_request(
+            sync_id,
+            action="UNENROLL" if i % 3 == 0 else "ENROLL",
+            person="P-UNKNOWN" if sync_id in unknown else f"P{i}",
+        )
         resp = hub.post("dacs/enrollment-syncs", body, system="DACS")
         assert resp.status_code == 202, resp.text
     hub.wait_for(lambda: len(acks_at_dacs(hub)) >= 200, timeout=300, what="200 acknowledgements at DACS")
@@ -37,8 +40,7 @@ def test_two_hundred_syncs_half_acknowledged_later_each_acknowledged_once(hub):
     assert later == {f"E2E-SYNC-{i:04d}" for i in range(200) if zlib.crc32(f"E2E-SYNC-{i:04d}".encode()) % 2}
     assert 60 < len(later) < 140, "both DERMS behaviours were exercised"
     posted = hub.records("DERMS", endpoint="enroll")
-    assert all("syncRequestId" not in r["body"] and "startDateTimeISO" in r["body"]["subscriptionInfo"]
-               for r in posted)
+    assert all("syncRequestId" not in r["body"] and "startDateTimeISO" in r["body"]["subscriptionInfo"] for r in posted)
 
 
 def test_derms_unreachable_then_recovered_and_unreachable_for_good(hub_factory):
@@ -57,4 +59,6 @@ def test_derms_unreachable_then_recovered_and_unreachable_for_good(hub_factory):
     hub.wait_for(lambda: len(acks_at_dacs(hub)) == 2, timeout=120, what="the acknowledgement after retries")
     hub.wait_for(lambda: unfinished(hub) == 0, timeout=120, every=1, what="the hub to be idle")
     assert [(a["syncRequestId"], a["status"]) for a in acks_at_dacs(hub)] == [
-        ("E2E-DOWN", "FAILURE"), ("E2E-FLAKY", "SUCCESS")]
+        ("E2E-DOWN", "FAILURE"),
+        ("E2E-FLAKY", "SUCCESS"),
+    ]

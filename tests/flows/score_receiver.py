@@ -47,8 +47,11 @@ class ScoreReceiver:
                 digest, size, kept = hashlib.sha256(), 0, []
                 while size < length:
                     if server.drop_after is not None and size >= server.drop_after:
-                        server.received.append(Received(self.headers.get("X-File-Name", ""), dict(self.headers),
-                                                        size, digest.hexdigest(), False))
+                        server.received.append(
+                            Received(
+                                self.headers.get("X-File-Name", ""), dict(self.headers), size, digest.hexdigest(), False
+                            )
+                        )
                         self.close_connection = True
                         self.connection.close()
                         return
@@ -59,8 +62,9 @@ class ScoreReceiver:
                     size += len(chunk)
                     if server.keep_bodies:
                         kept.append(chunk)
-                got = Received(self.headers.get("X-File-Name", ""), dict(self.headers), size, digest.hexdigest(),
-                               size == length)
+                got = Received(
+                    self.headers.get("X-File-Name", ""), dict(self.headers), size, digest.hexdigest(), size == length
+                )
                 server.received.append(got)
                 if server.keep_bodies:
                     server.bodies[got.name] = b"".join(kept)

@@ -43,21 +43,23 @@ class SftpServer:
         self.known_hosts.write_text(self.known_hosts_line(self.host_key))
         self.config = folder / "sshd_config"
         self.config.write_text(
-            "\n".join([
-                f"Port {self.port}",
-                "ListenAddress 127.0.0.1",
-                f"HostKey {self.host_key}",
-                "PidFile none",
-                f"AuthorizedKeysFile {folder / 'authorized_keys'}",
-                "StrictModes no",
-                "UsePAM no",
-                "PermitRootLogin yes",
-                "PasswordAuthentication yes",
-                "KbdInteractiveAuthentication no",
-                "Subsystem sftp internal-sftp",
-                "LogLevel ERROR",
-                "",
-            ])
+            "\n".join(
+                [
+                    f"Port {self.port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {self.host_key}",
+                    "PidFile none",
+                    f"AuthorizedKeysFile {folder / 'authorized_keys'}",
+                    "StrictModes no",
+                    "UsePAM no",
+                    "PermitRootLogin yes",
+                    "PasswordAuthentication yes",
+                    "KbdInteractiveAuthentication no",
+                    "Subsystem sftp internal-sftp",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
         )
         self.process: subprocess.Popen | None = None
 

@@ -43,12 +43,25 @@ def test_it_sends_good_files_oldest_first_and_renames_the_bad_ones(inbox, derms)
     assert derms.names() == ["SDCSE_b.csv", "SDCSE_a.csv"]
     assert all(r.intact for r in derms.received)
     assert derms.bodies["SDCSE_b.csv"] == score_csv(3)
-    assert names(inbox) == sorted([
-        "Sent-SDCSE_b.csv", "Sent-SDCSE_a.csv", "Error-SDCSE_empty.csv", "Error-SDCSE_header.csv",
-        "Error-SDCSE_nothing.csv", "Sent-SDCSE_old.csv", "Error-SDCSE_older.csv", "OTHER_1.csv", "SDCSE_c.csv.part",
-    ])
+    assert names(inbox) == sorted(
+        [
+            "Sent-SDCSE_b.csv",
+            "Sent-SDCSE_a.csv",
+            "Error-SDCSE_empty.csv",
+            "Error-SDCSE_header.csv",
+            "Error-SDCSE_nothing.csv",
+            "Sent-SDCSE_old.csv",
+            "Error-SDCSE_older.csv",
+            "OTHER_1.csv",
+            "SDCSE_c.csv.part",
+        ]
+    )
     assert (result.status, result.files_found, result.files_sent, result.files_failed) == (
-        ScoreRun.Status.COMPLETED_WITH_ERRORS, 5, 2, 3)
+        ScoreRun.Status.COMPLETED_WITH_ERRORS,
+        5,
+        2,
+        3,
+    )
     assert result.bytes_sent == len(good_old.with_name("Sent-SDCSE_b.csv").read_bytes()) + len(score_csv(5))
     sent = ScoreFile.objects.get(name="SDCSE_a.csv")
     assert (sent.status, sent.rows, sent.renamed_to, sent.destination_status) == ("SENT", 5, "Sent-SDCSE_a.csv", 202)
@@ -155,13 +168,19 @@ def test_files_still_being_written_are_left_for_a_later_run(inbox, derms, settin
 def test_a_live_claim_holds_a_file_and_a_stale_one_is_taken_back(inbox, derms, settings):
     drop(inbox, "SDCSE_1.csv", score_csv(2))
     other = ScoreRun.objects.create(trigger="SCHEDULE", source="x", destination="y")
-    claim = ScoreFile.objects.create(run=other, source=f"file://{inbox}", name="SDCSE_1.csv",
-                                     claim_key=f"file://{inbox}|SDCSE_1.csv", heartbeat_at=timezone.now())
+    claim = ScoreFile.objects.create(
+        run=other,
+        source=f"file://{inbox}",
+        name="SDCSE_1.csv",
+        claim_key=f"file://{inbox}|SDCSE_1.csv",
+        heartbeat_at=timezone.now(),
+    )
     run()
     assert derms.received == [] and names(inbox) == ["SDCSE_1.csv"]
 
     ScoreFile.objects.filter(pk=claim.pk).update(
-        heartbeat_at=timezone.now() - timezone.timedelta(seconds=settings.SCORE_CLAIM_STALE_S + 1))
+        heartbeat_at=timezone.now() - timezone.timedelta(seconds=settings.SCORE_CLAIM_STALE_S + 1)
+    )
     result = run()
     assert derms.names() == ["SDCSE_1.csv"] and result.files_sent == 1
     claim.refresh_from_db()
@@ -193,8 +212,15 @@ def test_a_file_sent_whose_rename_failed_is_renamed_not_sent_again(inbox, derms)
     path = drop(inbox, "SDCSE_1.csv", score_csv(2))
     stat = path.stat()
     earlier = ScoreRun.objects.create(trigger="SCHEDULE", source="x", destination="y")
-    ScoreFile.objects.create(run=earlier, source=f"file://{inbox}", name=path.name, size=stat.st_size,
-                             mtime=stat.st_mtime, status="SENT", heartbeat_at=timezone.now())
+    ScoreFile.objects.create(
+        run=earlier,
+        source=f"file://{inbox}",
+        name=path.name,
+        size=stat.st_size,
+        mtime=stat.st_mtime,
+        status="SENT",
+        heartbeat_at=timezone.now(),
+    )
     result = run()
     assert derms.received == []
     assert names(inbox) == ["Sent-SDCSE_1.csv"] and result.files_sent == 1
@@ -215,6 +241,7 @@ def test_the_command_exits_0_when_all_is_sent_and_1_otherwise(inbox, derms, caps
 def test_the_command_takes_the_same_lock_as_the_schedule(inbox):
     from flows.device_scores.transfer import LOCK
     from hub.leases import lease_take
+
     assert lease_take(name=LOCK, owner="scheduled-run", seconds=60)
     with pytest.raises(CommandError, match="holds the lock"):
         call_command("transfer_scores")

@@ -92,8 +92,7 @@ def test_the_digest_goes_through_a_real_smtp_server(inbox, settings):
     assert Notification.objects.get().error == ""
 
 
-def test_send_again_renames_an_error_file_back_and_sends_it(inbox, derms, client,
-                                                            django_capture_on_commit_callbacks):
+def test_send_again_renames_an_error_file_back_and_sends_it(inbox, derms, client, django_capture_on_commit_callbacks):
     derms.answer = lambda received: 500
     drop(inbox, "SDCSE_1.csv", score_csv(2))
     run()
@@ -103,8 +102,11 @@ def test_send_again_renames_an_error_file_back_and_sends_it(inbox, derms, client
     derms.answer = lambda received: 202
     client.force_login(User.objects.create_superuser("support", password="pw-123456789"))
     with django_capture_on_commit_callbacks(execute=True):
-        resp = client.post(reverse("admin:device_scores_scorefile_changelist"),
-                           {"action": "send_again", "_selected_action": [failed.pk]}, follow=True)
+        resp = client.post(
+            reverse("admin:device_scores_scorefile_changelist"),
+            {"action": "send_again", "_selected_action": [failed.pk]},
+            follow=True,
+        )
     assert resp.status_code == 200
     assert "1 file(s) renamed back" in resp.content.decode()
     assert sorted(p.name for p in inbox.iterdir()) == ["Sent-SDCSE_1.csv"]
@@ -118,8 +120,11 @@ def test_send_again_refuses_a_file_that_was_sent(inbox, derms, client):
     drop(inbox, "SDCSE_1.csv", score_csv(2))
     run()
     client.force_login(User.objects.create_superuser("support", password="pw-123456789"))
-    resp = client.post(reverse("admin:device_scores_scorefile_changelist"),
-                       {"action": "send_again", "_selected_action": [ScoreFile.objects.get().pk]}, follow=True)
+    resp = client.post(
+        reverse("admin:device_scores_scorefile_changelist"),
+        {"action": "send_again", "_selected_action": [ScoreFile.objects.get().pk]},
+        follow=True,
+    )
     assert "SDCSE_1.csv: not a file renamed Error-" in resp.content.decode()
     assert sorted(p.name for p in inbox.iterdir()) == ["Sent-SDCSE_1.csv"]
 
@@ -140,10 +145,18 @@ def test_the_stand_in_checks_the_size_and_checksum_it_received(client, settings)
         pytest.skip("the stand-ins are off in this environment")
     data = score_csv(3)
     good = hashlib.sha256(data).hexdigest()
-    ok = client.post("/sim/derms/device_score", data, content_type="text/csv",
-                     headers={"X-File-Name": "SDCSE_1.csv", "X-Content-SHA256": good})
-    bad = client.post("/sim/derms/device_score", data, content_type="text/csv",
-                      headers={"X-File-Name": "SDCSE_2.csv", "X-Content-SHA256": "0" * 64})
+    ok = client.post(
+        "/sim/derms/device_score",
+        data,
+        content_type="text/csv",
+        headers={"X-File-Name": "SDCSE_1.csv", "X-Content-SHA256": good},
+    )
+    bad = client.post(
+        "/sim/derms/device_score",
+        data,
+        content_type="text/csv",
+        headers={"X-File-Name": "SDCSE_2.csv", "X-Content-SHA256": "0" * 64},
+    )
     assert ok.status_code == 202 and bad.status_code == 400
     assert bad.json()["message"] == f"checksum mismatch: received {good}"
     record = SimRecord.objects.get(key="SDCSE_1.csv")

@@ -108,8 +108,9 @@ def test_a_connection_dropped_mid_file_leaves_the_source_and_the_next_run_takes_
     assert derms.bodies["SDCSE_1.csv"] == data
 
 
-def test_the_sftp_destination_gets_a_part_file_renamed_once_complete(remote, derms, sftp_server, settings,
-                                                                     tmp_path_factory):
+def test_the_sftp_destination_gets_a_part_file_renamed_once_complete(
+    remote, derms, sftp_server, settings, tmp_path_factory
+):
     outbox = tmp_path_factory.mktemp("remote-outbox")
     settings.SCORE_DESTINATION = sftp_server.url(outbox)
     settings.SCORE_DESTINATION_KEY_FILE = str(sftp_server.client_key)

@@ -60,8 +60,9 @@ def test_it_forwards_the_check_to_derms_and_owes_dacs_nothing_yet(dacs_client, f
     check = StatusCheck.objects.get(check_message=message)
     assert check.state == "RECEIVED" and check.asked_at == message.received_at and check.reason == "TROUBLESHOOTING"
     message_process(message.id)
-    assert fake.sent == [("DERMS", "status_check", {"dacsMessageId": "CD-1", "deviceInfo": status_check(
-        "CD-1", "ECB-1")["deviceInfo"]})]
+    assert fake.sent == [
+        ("DERMS", "status_check", {"dacsMessageId": "CD-1", "deviceInfo": status_check("CD-1", "ECB-1")["deviceInfo"]})
+    ]
     check.refresh_from_db()
     assert check.state == "FORWARDED" and check.forwarded_at is not None
     message.refresh_from_db()
@@ -74,9 +75,15 @@ def test_a_response_is_paired_with_its_check_and_passed_to_dacs(dacs_client, der
     response = accept(derms_client, RESPONSES, status_response("CD-1", "FAILURE", message="No heartbeat"))
     assert response.related_id == check_message.id
     message_process(response.id)
-    assert fake.to_dacs() == [{"responseDetail": {
-        "transactionId": "CD-1", "responseDateTime": "2026-11-26T10:02:11Z",
-        "result": {"status": "FAILURE", "message": "No heartbeat"}}}]
+    assert fake.to_dacs() == [
+        {
+            "responseDetail": {
+                "transactionId": "CD-1",
+                "responseDateTime": "2026-11-26T10:02:11Z",
+                "result": {"status": "FAILURE", "message": "No heartbeat"},
+            }
+        }
+    ]
     check = StatusCheck.objects.get(check_message=check_message)
     assert (check.state, check.response_code, check.dacs_result) == ("ANSWERED", "FAILURE", "FAILURE")
     assert not check.late
@@ -136,9 +143,7 @@ def test_a_check_and_its_response_may_share_a_key(dacs_client, derms_client, fak
 
 
 def age(check_message, seconds):
-    StatusCheck.objects.filter(check_message=check_message).update(
-        asked_at=timezone.now() - timedelta(seconds=seconds)
-    )
+    StatusCheck.objects.filter(check_message=check_message).update(asked_at=timezone.now() - timedelta(seconds=seconds))
 
 
 def test_an_unanswered_check_times_out_and_dacs_is_told_failure(dacs_client, derms_client, fake, settings):
@@ -156,9 +161,15 @@ def test_an_unanswered_check_times_out_and_dacs_is_told_failure(dacs_client, der
     assert "1 device status check(s) timed out" in email.subject and "CD-1" in email.body
     assert email.to == ["ops@utility.example"]
     message_process(check_message.id)  # reopened by the sweeper
-    assert fake.to_dacs() == [{"responseDetail": {
-        "transactionId": "CD-1", "responseDateTime": check.timed_out_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "result": {"status": "FAILURE", "message": "No response from DERMS within 2 hours"}}}]
+    assert fake.to_dacs() == [
+        {
+            "responseDetail": {
+                "transactionId": "CD-1",
+                "responseDateTime": check.timed_out_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "result": {"status": "FAILURE", "message": "No response from DERMS within 2 hours"},
+            }
+        }
+    ]
     sweep_once()
     message_process(check_message.id)
     assert len(fake.to_dacs()) == 1 and len(mail.outbox) == 1, "one FAILURE and one email, however often swept"
@@ -193,7 +204,9 @@ def test_derms_unreachable_after_retries_tells_dacs_failure(dacs_client, fake, s
     assert [op for p, op, b in fake.sent if p == "DERMS"] == ["status_check"] * 3
     (body,) = fake.to_dacs()
     assert body["responseDetail"]["result"] == {
-        "status": "FAILURE", "message": "DERMS could not take the status check: HTTP 503"}
+        "status": "FAILURE",
+        "message": "DERMS could not take the status check: HTTP 503",
+    }
     check = StatusCheck.objects.get(check_message=check_message)
     assert check.state == "FAILED" and check.dacs_result == "FAILURE"
     assert any("Technical failure" in m.subject for m in mail.outbox)

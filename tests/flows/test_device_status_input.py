@@ -100,9 +100,7 @@ def test_a_response_to_a_rejected_check_is_unknown(dacs_client, derms_client):
     assert post(derms_client, RESPONSES, status_response("CD-1")).status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("url", "body"), [(CHECKS, status_check("CD-1")), (RESPONSES, status_response("CD-1"))]
-)
+@pytest.mark.parametrize(("url", "body"), [(CHECKS, status_check("CD-1")), (RESPONSES, status_response("CD-1"))])
 def test_malformed_json_and_wrong_content_type_are_refused_and_stored(dacs_client, derms_client, url, body):
     client = dacs_client if url == CHECKS else derms_client
     resp = post(client, url, '{"sendDetails": ')

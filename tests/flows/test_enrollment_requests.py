@@ -80,7 +80,11 @@ def test_it_sends_each_request_and_one_overall_response(derms_client, django_cap
     (reply,) = replies(sent)
     assert reply["ackType"] == "SUCCESS" and reply["messageId"] == "M-1"
     assert reply["responses"][0] == {
-        "requestId": "1", "responseCode": "SUCCESS", "enrollmentId": "E-1", "messageNumber": None, "message": None,
+        "requestId": "1",
+        "responseCode": "SUCCESS",
+        "enrollmentId": "E-1",
+        "messageNumber": None,
+        "message": None,
     }
     assert reply["whenISO"].endswith("Z") and "." not in reply["whenISO"]
 
@@ -88,11 +92,18 @@ def test_it_sends_each_request_and_one_overall_response(derms_client, django_cap
 def test_business_errors_and_already_enrolled(derms_client, django_capture_on_commit_callbacks):
     def dacs(body):
         if body["transactionId"].endswith(":2"):
-            return answer(OutboundCall.Outcome.BUSINESS, status=400, error="Program BYOT-X not found",
-                          body={"status": "VAL-ERROR", "messageNumber": 11001, "messageText": "Program BYOT-X not found"})
+            return answer(
+                OutboundCall.Outcome.BUSINESS,
+                status=400,
+                error="Program BYOT-X not found",
+                body={"status": "VAL-ERROR", "messageNumber": 11001, "messageText": "Program BYOT-X not found"},
+            )
         if body["transactionId"].endswith(":3"):
-            return answer(OutboundCall.Outcome.BUSINESS, error="exists",
-                          body={"status": "VAL-ERROR", "messageNumber": 10589, "enrollmentId": "E-OLD"})
+            return answer(
+                OutboundCall.Outcome.BUSINESS,
+                error="exists",
+                body={"status": "VAL-ERROR", "messageNumber": 10589, "enrollmentId": "E-OLD"},
+            )
         return OK
 
     sent, call = fake_partners(dacs)
@@ -104,12 +115,19 @@ def test_business_errors_and_already_enrolled(derms_client, django_capture_on_co
     (reply,) = replies(sent)
     assert reply["ackType"] == "ERROR"
     by_id = {r["requestId"]: r for r in reply["responses"]}
-    assert by_id["2"] == {"requestId": "2", "responseCode": "ERROR", "enrollmentId": None, "messageNumber": 11001,
-                          "message": "Program BYOT-X not found"}
+    assert by_id["2"] == {
+        "requestId": "2",
+        "responseCode": "ERROR",
+        "enrollmentId": None,
+        "messageNumber": 11001,
+        "message": "Program BYOT-X not found",
+    }
     assert by_id["3"]["responseCode"] == "SUCCESS" and by_id["3"]["enrollmentId"] == "E-OLD"
 
 
-def test_a_code_without_translation_is_a_business_error_of_that_request(derms_client, django_capture_on_commit_callbacks):
+def test_a_code_without_translation_is_a_business_error_of_that_request(
+    derms_client, django_capture_on_commit_callbacks
+):
     Lookup.objects.filter(kind="asset_type", source="THERMOSTAT").delete()
     sent, call = fake_partners(lambda body: OK)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
@@ -190,9 +208,7 @@ def test_resubmission_sends_a_new_response_only_when_the_outcome_changed(
 def test_the_sweeper_takes_back_work_from_a_dead_worker(derms_client, settings, django_capture_on_commit_callbacks):
     message = accept(derms_client, enrollment_message("M-1", 1))
     # A worker claimed it and died: PROCESSING with an old heartbeat.
-    Message.objects.filter(id=message.id).update(
-        status=Message.Status.PROCESSING, heartbeat_at="2020-01-01T00:00:00Z"
-    )
+    Message.objects.filter(id=message.id).update(status=Message.Status.PROCESSING, heartbeat_at="2020-01-01T00:00:00Z")
     sent, call = fake_partners(lambda body: OK)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):

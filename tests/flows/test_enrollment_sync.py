@@ -71,8 +71,14 @@ def test_it_forwards_with_the_renamed_fields_and_acknowledges_at_once(dacs_clien
     assert forward["subscriptionInfo"]["endDateTimeISO"] is None
     assert "startDateTime" not in forward["subscriptionInfo"] and "endDateTime" not in forward["subscriptionInfo"]
     sync = sync_of(message)
-    assert dacs == [{"syncRequestId": "SYNC-1", "status": "SUCCESS", "message": "Synced",
-                     "acknowledgedDateTime": sync.acknowledged_at.strftime("%Y-%m-%dT%H:%M:%SZ")}]
+    assert dacs == [
+        {
+            "syncRequestId": "SYNC-1",
+            "status": "SUCCESS",
+            "message": "Synced",
+            "acknowledgedDateTime": sync.acknowledged_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ]
     assert (sync.state, sync.ack_mode, sync.dacs_status) == ("ACKNOWLEDGED", "IMMEDIATE", "SUCCESS")
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED and message.reply_status == Message.Reply.SENT
@@ -115,7 +121,11 @@ def test_a_later_acknowledgement_is_passed_on_once(dacs_client, derms_client, fa
     assert dacs["acknowledgedDateTime"] == ack.received_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     sync = sync_of(message)
     assert (sync.state, sync.ack_mode, sync.ack_message_id, sync.dacs_status) == (
-        "ACKNOWLEDGED", "LATER", ack.id, "ERROR")
+        "ACKNOWLEDGED",
+        "LATER",
+        ack.id,
+        "ERROR",
+    )
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED_WITH_ERRORS
     sweep_once()

@@ -21,10 +21,14 @@ SYNC_CASES = [
     (without(sync_request("S-1"), "subscriptionInfo.subscriptionId"), "subscriptionInfo.subscriptionId"),
     (without(sync_request("S-1"), "subscriptionInfo.programCode"), "subscriptionInfo.programCode"),
     (without(sync_request("S-1"), "locationInfo.cisServicePointId"), "locationInfo.cisServicePointId"),
-    (changed(sync_request("S-1"), "subscriptionInfo.startDateTime", "2026-12-01T00:00:00"),
-     "subscriptionInfo.startDateTime"),
-    (changed(sync_request("S-1"), "locationInfo.controllableDevices", [{"nicId": ["x"]}]),
-     "locationInfo.controllableDevices[0].nicId"),
+    (
+        changed(sync_request("S-1"), "subscriptionInfo.startDateTime", "2026-12-01T00:00:00"),
+        "subscriptionInfo.startDateTime",
+    ),
+    (
+        changed(sync_request("S-1"), "locationInfo.controllableDevices", [{"nicId": ["x"]}]),
+        "locationInfo.controllableDevices[0].nicId",
+    ),
     (changed(sync_request("S-1"), "contactInfo", "P100"), "contactInfo"),
 ]
 

@@ -84,23 +84,35 @@ def test_a_rejected_message_does_not_hold_its_key(derms_client):
 @pytest.mark.parametrize(
     "mutate, path",
     [
-        (lambda b: b["enrollmentRequests"][0]["customerInfo"].pop("cisPersonId"),
-         "enrollmentRequests[0].customerInfo.cisPersonId"),
-        (lambda b: b["enrollmentRequests"][1]["locationInfo"].pop("cisPremiseId"),
-         "enrollmentRequests[1].locationInfo.cisPremiseId"),
-        (lambda b: b["enrollmentRequests"][0]["assetInfo"].update(assetList=[]),
-         "enrollmentRequests[0].assetInfo.assetList"),
-        (lambda b: b["enrollmentRequests"][0]["assetInfo"]["assetList"][0].pop("nicId"),
-         "enrollmentRequests[0].assetInfo.assetList[0].nicId"),
-        (lambda b: b["enrollmentRequests"][0]["programInfo"].update(startDateTimeISO="2026-12-01T06:00:00"),
-         "enrollmentRequests[0].programInfo.startDateTimeISO"),
+        (
+            lambda b: b["enrollmentRequests"][0]["customerInfo"].pop("cisPersonId"),
+            "enrollmentRequests[0].customerInfo.cisPersonId",
+        ),
+        (
+            lambda b: b["enrollmentRequests"][1]["locationInfo"].pop("cisPremiseId"),
+            "enrollmentRequests[1].locationInfo.cisPremiseId",
+        ),
+        (
+            lambda b: b["enrollmentRequests"][0]["assetInfo"].update(assetList=[]),
+            "enrollmentRequests[0].assetInfo.assetList",
+        ),
+        (
+            lambda b: b["enrollmentRequests"][0]["assetInfo"]["assetList"][0].pop("nicId"),
+            "enrollmentRequests[0].assetInfo.assetList[0].nicId",
+        ),
+        (
+            lambda b: b["enrollmentRequests"][0]["programInfo"].update(startDateTimeISO="2026-12-01T06:00:00"),
+            "enrollmentRequests[0].programInfo.startDateTimeISO",
+        ),
         (lambda b: b["enrollmentRequests"][0].update(requestId="1" * 20), "enrollmentRequests[0].requestId"),
         (lambda b: b["enrollmentRequests"][1].update(requestId="1"), "enrollmentRequests[1].requestId"),
         (lambda b: b.update(enrollmentRequests="all of them"), "enrollmentRequests"),
         (lambda b: b.update(enrollmentRequests=[]), "enrollmentRequests"),
         (lambda b: b.update(messageId=None), "messageId"),
-        (lambda b: b["enrollmentRequests"][0]["assetInfo"]["assetList"][0].update(sequence="first"),
-         "enrollmentRequests[0].assetInfo.assetList[0].sequence"),
+        (
+            lambda b: b["enrollmentRequests"][0]["assetInfo"]["assetList"][0].update(sequence="first"),
+            "enrollmentRequests[0].assetInfo.assetList[0].sequence",
+        ),
     ],
 )
 def test_it_names_the_field_of_bad_input(derms_client, mutate, path):

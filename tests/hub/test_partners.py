@@ -19,8 +19,14 @@ def point_dacs_at(settings):
     def point(url, **conf):
         settings.PARTNERS = {
             **settings.PARTNERS,
-            "DACS": {**settings.PARTNERS["DACS"], "base_url": url, "auth": "basic", "username": "hub",
-                     "password": "s3cret", **conf},
+            "DACS": {
+                **settings.PARTNERS["DACS"],
+                "base_url": url,
+                "auth": "basic",
+                "username": "hub",
+                "password": "s3cret",
+                **conf,
+            },
         }
         partners._tokens.clear()
 
@@ -76,8 +82,14 @@ def test_oauth2_token_is_cached_until_it_expires_and_renewed_on_401(point_dacs_a
         return 200, {"ok": True}
 
     with ScriptedServer(handler) as server:
-        point_dacs_at(server.url, auth="oauth2", token_url=f"{server.url}/token", client_id="hub",
-                      client_secret="cs", scope="dacs.write")
+        point_dacs_at(
+            server.url,
+            auth="oauth2",
+            token_url=f"{server.url}/token",
+            client_id="hub",
+            client_secret="cs",
+            scope="dacs.write",
+        )
         for _ in range(3):
             assert partners.call("DACS", "op", "api", json_body={}).ok
         assert len(issued) == 1 and b"grant_type=client_credentials" in issued[0] and b"scope=dacs.write" in issued[0]
@@ -121,6 +133,7 @@ def test_calls_in_flight_never_exceed_the_partner_bound(point_dacs_at, settings)
 
     with ScriptedServer(handler) as server:
         point_dacs_at(server.url)
+
         def call():
             try:
                 partners.call("DACS", "op", "x", record=False)

@@ -46,18 +46,27 @@ class DeviceStatusResponses(Flow):
             when = body.get("responseTimeISO")
             responded_at = parse_offset_datetime(when) if when else None
             late = services.status_check_answer(
-                check_id=check.id, response=message, code=body["responseCode"], text=body.get("message"),
+                check_id=check.id,
+                response=message,
+                code=body["responseCode"],
+                text=body.get("message"),
                 responded_at=responded_at,
             )
             if late and item.attempts == 0:
                 activity_record(message=message, kind="late", text="Response came after the check had timed out")
             dacs_body = services.dacs_status_body(
-                communication_id=check.communication_id, when=responded_at or message.received_at,
-                status=body["responseCode"], text=body.get("message"),
+                communication_id=check.communication_id,
+                when=responded_at or message.received_at,
+                status=body["responseCode"],
+                text=body.get("message"),
             )
             result = partners.call(
-                System.DACS, "status_response", settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
-                json_body=dacs_body, message=message, item=item,
+                System.DACS,
+                "status_response",
+                settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+                json_body=dacs_body,
+                message=message,
+                item=item,
             )
             if result.ok:
                 services.status_check_dacs_updated(
