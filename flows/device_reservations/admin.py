@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
@@ -22,6 +23,13 @@ class ReadOnly(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def device_count(state: str | None = None):
+    devices = EventDevice.objects.filter(event=OuterRef("pk"))
+    if state:
+        devices = devices.filter(state=state)
+    return Coalesce(Subquery(devices.order_by().values("event").annotate(n=Count("*")).values("n")), 0)
 
 
 def state_count(state: str):
@@ -75,8 +83,11 @@ class ProgramEventAdmin(ReadOnly):
     )
 
     def get_queryset(self, request):
-        counts = {f"n_{s.lower()}": Count("devices", filter=Q(devices__state=s)) for s in STATES}
-        return super().get_queryset(request).annotate(n_devices=Count("devices"), **counts)
+        # Correlated counts are computed for the events on the page only, each
+        # from the (event, state) index, rather than grouping every device of
+        # every event before the page is cut.
+        counts = {f"n_{s.lower()}": device_count(state=s) for s in STATES}
+        return super().get_queryset(request).annotate(n_devices=device_count(), **counts)
 
     @admin.display(description="devices")
     def n_devices(self, obj: ProgramEvent) -> int:
@@ -94,8 +105,21 @@ class EventDeviceAdmin(ReadOnly):
     list_display = ("nic_id", "head_end_system", "event", "record_id", "state", "start", "end", "error", "updated_at")
     list_filter = ("state",)
     list_select_related = ("event",)
-    search_fields = ("=nic_id", "=event__event_id")
+    search_fields = ("=nic_id",)
     raw_id_fields = ("event", "message")
+    search_help_text = "Exact nicId, or an event's eventId for all its devices."
+
+    def get_search_results(self, request, queryset, search_term):
+        """A nicId or an eventId, both by index: the event is looked up first instead of an OR across a join."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(nic_id=term)
+        event = ProgramEvent.objects.filter(event_id=term).values_list("id", flat=True).first()
+        if event is not None:
+            match |= Q(event_id=event)
+        return queryset.filter(match), False
+
     readonly_fields = (
         "event",
         "nic_id",

@@ -40,3 +40,10 @@ def test_devices_are_found_by_nic_id_and_cannot_be_changed(admin_client):
     resp = admin_client.post(f"/admin/device_reservations/eventdevice/{device.id}/change/", {"state": "ERROR"})
     assert resp.status_code == 403
     assert EventDevice.objects.get(id=device.id).state == EventDevice.State.RESERVED
+
+
+def test_devices_are_found_by_their_event_id(admin_client):
+    html = admin_client.get("/admin/device_reservations/eventdevice/", {"q": "EVT-A"}).content.decode()
+    assert all(f"ECB-00000{n}" in html for n in (1, 2, 3))
+    nothing = admin_client.get("/admin/device_reservations/eventdevice/", {"q": "EVT-NONE"}).content.decode()
+    assert "ECB-000001" not in nothing
