@@ -7,6 +7,7 @@ hub's tables (Item.next_attempt_at), never in the broker.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import random
@@ -98,7 +99,11 @@ def run_parallel(func, units: list, workers: int, hold=nullcontext) -> None:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(workers, len(units)))]
+    # Each thread runs in a copy of the caller's context, so its log lines carry the message's ids.
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True)
+        for _ in range(min(workers, len(units)))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -108,3 +108,19 @@ def test_the_hub_writes_json_to_stdout_at_the_configured_level():
     assert messages == ["info line", "warn"]
     out = run_hub_logging("WARNING")
     assert [json.loads(line)["message"] for line in out.stdout.splitlines() if line.startswith("{")] == ["warn"]
+
+
+def test_sending_threads_log_with_the_message_ids():
+    from hub import logs
+    from hub.processing import run_parallel
+    from tests.factories import MessageFactory
+
+    message = MessageFactory.build(id=42)
+    logs.log_bind_message(message)
+    seen = []
+    try:
+        run_parallel(lambda unit: seen.append(logs._context.get()), [1, 2, 3, 4], workers=3)
+    finally:
+        logs.log_clear()
+    assert len(seen) == 4
+    assert all(ctx and ctx.get("tracking_id") == str(message.tracking_id) for ctx in seen)
