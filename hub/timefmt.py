@@ -37,3 +37,13 @@ class OffsetDateTimeField(serializers.Field):
 
     def to_representation(self, value):
         return value.isoformat()
+
+
+def duration_text(seconds: float) -> str:
+    """7200 → "2 hours", 90 → "90 seconds": the set time as DACS reads it."""
+    seconds = int(seconds)
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

@@ -22,6 +22,7 @@ from flows.device_status.samples import status_check
 from flows.device_status.serializers import StatusCheckRequest
 from hub import partners
 from hub.models import Item, Message, System
+from hub.timefmt import duration_text
 
 NAME = "device_status_checks"
 RESPONSES = "device_status_responses"
@@ -84,7 +85,7 @@ class DeviceStatusChecks(Flow):
         if check.state in StatusCheck.OPEN and services.status_check_fail(check_id=check.id):
             check.refresh_from_db()
         if check.state == StatusCheck.State.TIMED_OUT:
-            text = f"No response from DERMS within {services.duration_text(settings.STATUS_CHECK_TIMEOUT_S)}"
+            text = f"No response from DERMS within {duration_text(settings.STATUS_CHECK_TIMEOUT_S)}"
             when = check.timed_out_at
         else:
             error = message.items.values_list("last_error", flat=True).first() or "no answer"

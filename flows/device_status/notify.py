@@ -3,8 +3,8 @@
 from django.conf import settings
 
 from flows.device_status.models import StatusCheck
-from flows.device_status.services import duration_text
 from hub.notify import email_send
+from hub.timefmt import duration_text
 
 LISTED = 200
 

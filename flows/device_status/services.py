@@ -92,13 +92,3 @@ def dacs_status_body(*, communication_id: str, when: datetime, status: str, text
             "result": {"status": status, "message": text},
         }
     }
-
-
-def duration_text(seconds: float) -> str:
-    """7200 → "2 hours", 90 → "90 seconds": the set time as DACS reads it."""
-    seconds = int(seconds)
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"

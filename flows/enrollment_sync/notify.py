@@ -2,9 +2,9 @@
 
 from django.conf import settings
 
-from flows.device_status.services import duration_text
 from flows.enrollment_sync.models import EnrollmentSync
 from hub.notify import email_send
+from hub.timefmt import duration_text
 
 LISTED = 200
 

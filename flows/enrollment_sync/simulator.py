@@ -14,9 +14,8 @@ import zlib
 
 import environ
 
-from flows.device_status.simulator import hub_callback
 from flows.enrollment_sync.samples import UNKNOWN_PERSON
-from hub.simulators.core import endpoint
+from hub.simulators.core import endpoint, hub_callback
 
 env = environ.Env()
 DEFAULT_MODE = env.str("SIM_DERMS_SYNC_ACK", default="mixed")
