@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from hub.models import OutboundCall
+from tests.processes import manage, shell_last_line
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +109,6 @@ def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
     import json
     import os
     import socket
-    import subprocess
-    import sys
-    from pathlib import Path
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -122,26 +120,13 @@ def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
         "Q_REDIS_URL": f"redis://127.0.0.1:{port}/0",
         "LOG_LEVEL": "CRITICAL",
     }
-    root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120)
+    manage(env, "migrate", "-v0")
     code = (
         "from django.conf import settings; from django.test import Client; "
         "r = Client().get('/readyz', HTTP_HOST='localhost'); "
         "print(r.status_code, r.content.decode(), 'orm' in settings.Q_CLUSTER)"
     )
-    out = (
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
-            cwd=root,
-            env=env,
-            check=True,
-            timeout=120,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    out = shell_last_line(env, code)
     status, rest = out.split(" ", 1)
     body, uses_orm = rest.rsplit(" ", 1)
     assert status == "503" and uses_orm == "False"

@@ -25,6 +25,7 @@ from flows.registry import FLOWS
 from hub.models import Message
 from hub.schema import flow_schema, request_bodies
 from tests.factories import UserFactory
+from tests.processes import manage, shell_last_line
 
 EXAMPLES_PER_ENDPOINT = 30
 CHECKS = [
@@ -171,34 +172,16 @@ def test_a_flow_may_describe_a_multipart_form_beside_json():
 
 def test_the_docs_page_and_its_scripts_are_served_with_debug_off_after_collectstatic(tmp_path):
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "VAR_DIR": str(tmp_path), "DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path}/h.sqlite3"}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=root, env=env, check=True, timeout=300
-    )
+    manage(env, "collectstatic", "--noinput", "-v0")
     code = (
         "import re; from django.test import Client; c = Client(HTTP_HOST='localhost'); "
         "page = c.get('/api/docs/').content.decode(); "
         'urls = re.findall(r\'(?:src|href)="(/static/[^"]+)"\', page); '
         "print(len(urls), sorted({c.get(u).status_code for u in urls}))"
     )
-    out = (
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code],
-            cwd=root,
-            env=env,
-            check=True,
-            timeout=120,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    out = shell_last_line(env, code)
     count, statuses = out.split(" ", 1)
     assert int(count) >= 2 and statuses == "[200]"
 
