@@ -13,6 +13,7 @@ from flows.registry import flow_for
 from hub import partners
 from hub.models import Item, Message, OutboundCall
 from hub.processing import message_process, sweep_once
+from tests.posting import accept
 
 pytestmark = pytest.mark.django_db
 CHECKS = "/api/v1/dacs/device-status-checks"
@@ -47,12 +48,6 @@ def fake():
     fake = Partners()
     with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
         yield fake
-
-
-def accept(client, url, body, status=202):
-    resp = client.post(url, data=body, format="json")
-    assert resp.status_code == status, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
 
 
 def test_it_forwards_the_check_to_derms_and_owes_dacs_nothing_yet(dacs_client, fake):

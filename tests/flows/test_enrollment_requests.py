@@ -10,6 +10,7 @@ from flows.enrollment_requests.samples import enrollment_message, enrollment_req
 from hub import partners
 from hub.models import Item, Lookup, Message, OutboundCall
 from hub.processing import message_process, message_resubmit, sweep_once
+from tests.posting import accept
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/enrollment-requests"
@@ -34,12 +35,6 @@ def fake_partners(dacs):
         return dacs(kwargs["json_body"])
 
     return sent, call
-
-
-def accept(client, body):
-    resp = client.post(URL, data=body, format="json")
-    assert resp.status_code == 202, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
 
 
 def replies(sent):
@@ -73,7 +68,7 @@ def test_it_sends_each_request_and_one_overall_response(derms_client, django_cap
     sent, call = fake_partners(lambda body: OK)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            message = accept(derms_client, enrollment_message("M-1", 3))
+            message = accept(derms_client, URL, enrollment_message("M-1", 3))
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED and message.ack_type == "SUCCESS"
     assert [b["transactionId"] for p, op, b in sent if op == "enroll"] == ["M-1:1", "M-1:2", "M-1:3"]
@@ -109,7 +104,7 @@ def test_business_errors_and_already_enrolled(derms_client, django_capture_on_co
     sent, call = fake_partners(dacs)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            message = accept(derms_client, enrollment_message("M-1", 3))
+            message = accept(derms_client, URL, enrollment_message("M-1", 3))
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED_WITH_ERRORS
     (reply,) = replies(sent)
@@ -132,7 +127,7 @@ def test_a_code_without_translation_is_a_business_error_of_that_request(
     sent, call = fake_partners(lambda body: OK)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            accept(derms_client, enrollment_message("M-1", 1))
+            accept(derms_client, URL, enrollment_message("M-1", 1))
     (reply,) = replies(sent)
     assert reply["responses"][0]["responseCode"] == "ERROR"
     assert "asset type" in reply["responses"][0]["message"] and "THERMOSTAT" in reply["responses"][0]["message"]
@@ -146,7 +141,7 @@ def test_technical_errors_are_retried_then_fail_with_an_email(
     sent, call = fake_partners(lambda body: DOWN)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            message = accept(derms_client, enrollment_message("M-1", 2))
+            message = accept(derms_client, URL, enrollment_message("M-1", 2))
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED and message.ack_type == "FAILURE"
     assert len([op for p, op, b in sent if op == "enroll"]) == 6
@@ -165,14 +160,14 @@ def test_a_transient_error_then_success(derms_client, django_capture_on_commit_c
     sent, call = fake_partners(lambda body: next(answers))
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            message = accept(derms_client, enrollment_message("M-1", 1))
+            message = accept(derms_client, URL, enrollment_message("M-1", 1))
     item = message.items.get()
     assert item.status == Item.Status.SUCCESS and item.attempts == 2
     assert len(replies(sent)) == 1 and not mail.outbox
 
 
 def test_a_task_delivered_twice_works_once(derms_client):
-    message = accept(derms_client, enrollment_message("M-1", 1))
+    message = accept(derms_client, URL, enrollment_message("M-1", 1))
     sent, call = fake_partners(lambda body: OK)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         message_process(message.id)
@@ -188,7 +183,7 @@ def test_resubmission_sends_a_new_response_only_when_the_outcome_changed(
     sent, call = fake_partners(lambda body: DOWN)
     with mock.patch("hub.partners.call", autospec=True, side_effect=call):
         with django_capture_on_commit_callbacks(execute=True):
-            message = accept(derms_client, enrollment_message("M-1", 2))
+            message = accept(derms_client, URL, enrollment_message("M-1", 2))
     assert replies(sent)[-1]["ackType"] == "FAILURE"
 
     sent2, call2 = fake_partners(lambda body: OK)
@@ -206,7 +201,7 @@ def test_resubmission_sends_a_new_response_only_when_the_outcome_changed(
 
 
 def test_the_sweeper_takes_back_work_from_a_dead_worker(derms_client, settings, django_capture_on_commit_callbacks):
-    message = accept(derms_client, enrollment_message("M-1", 1))
+    message = accept(derms_client, URL, enrollment_message("M-1", 1))
     # A worker claimed it and died: PROCESSING with an old heartbeat.
     Message.objects.filter(id=message.id).update(status=Message.Status.PROCESSING, heartbeat_at="2020-01-01T00:00:00Z")
     sent, call = fake_partners(lambda body: OK)

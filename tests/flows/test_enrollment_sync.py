@@ -12,6 +12,7 @@ from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack, sync_request
 from hub import partners
 from hub.models import Item, Message, OutboundCall
 from hub.processing import message_process, sweep_once
+from tests.posting import accept
 
 pytestmark = pytest.mark.django_db
 SYNCS = "/api/v1/dacs/enrollment-syncs"
@@ -49,12 +50,6 @@ def fake():
     fake = Partners()
     with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
         yield fake
-
-
-def accept(client, url, body, status=202):
-    resp = client.post(url, data=body, format="json")
-    assert resp.status_code == status, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
 
 
 def sync_of(message):
