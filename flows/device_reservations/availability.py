@@ -21,7 +21,7 @@ _lock = threading.Lock()
 
 def dacs_hold(*, reservation: Reservation, message: Message) -> datetime | None:
     """None when DACS is up (or the window has passed and the devices were failed); else when to check again."""
-    from hub.processing import backoff_s
+    from hub.outcomes import backoff_s
 
     with _lock:
         if _healthy_until.get(message.tracking_id, 0.0) > time.monotonic():
