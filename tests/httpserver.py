@@ -43,7 +43,9 @@ class ScriptedServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        # Closing the server waits for requests still being answered, so none outlives its test.
+        self.httpd.daemon_threads = False
+        self.httpd.handle_error = lambda request, client_address: None  # a client that gave up is expected here
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -13,6 +13,10 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+
+# Imported at collection, in the main thread: loaded lazily inside a test, pytest rewrites these plugin modules
+# while server threads of other tests may compile too, and CPython 3.11's AST recursion guard is not thread-safe.
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
