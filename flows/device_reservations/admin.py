@@ -8,21 +8,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
+from hub.admin.audit import RecordAdmin
 
 STATES = [state for state, _label in EventDevice.State.choices]
-
-
-class ReadOnly(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def device_count(state: str | None = None):
@@ -56,7 +44,7 @@ class ReservationInline(admin.TabularInline):
 
 
 @admin.register(ProgramEvent)
-class ProgramEventAdmin(ReadOnly):
+class ProgramEventAdmin(RecordAdmin):
     list_display = (
         "event_id",
         "event_type",
@@ -101,7 +89,7 @@ class ProgramEventAdmin(ReadOnly):
 
 
 @admin.register(EventDevice)
-class EventDeviceAdmin(ReadOnly):
+class EventDeviceAdmin(RecordAdmin):
     list_display = ("nic_id", "head_end_system", "event", "record_id", "state", "start", "end", "error", "updated_at")
     list_filter = ("state",)
     list_select_related = ("event",)

@@ -2,19 +2,7 @@ from django.contrib import admin, messages
 
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.services import files_send_again
-
-
-class ReadOnly(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from hub.admin.audit import RecordAdmin
 
 
 class ScoreFileInline(admin.TabularInline):
@@ -30,7 +18,7 @@ class ScoreFileInline(admin.TabularInline):
 
 
 @admin.register(ScoreRun)
-class ScoreRunAdmin(ReadOnly):
+class ScoreRunAdmin(RecordAdmin):
     list_display = (
         "id",
         "started_at",
@@ -47,7 +35,7 @@ class ScoreRunAdmin(ReadOnly):
 
 
 @admin.register(ScoreFile)
-class ScoreFileAdmin(ReadOnly):
+class ScoreFileAdmin(RecordAdmin):
     list_display = ("name", "status", "size", "rows", "destination_status", "renamed_to", "run", "claimed_at")
     list_filter = ("status",)
     list_select_related = ("run",)

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from flows.device_status.models import StatusCheck
+from hub.admin.audit import RecordAdmin
 
 
 @admin.register(StatusCheck)
-class StatusCheckAdmin(admin.ModelAdmin):
+class StatusCheckAdmin(RecordAdmin):
     """Read-only: the hub writes these rows; support staff act on the messages they link to."""
 
     list_display = (
@@ -22,15 +23,5 @@ class StatusCheckAdmin(admin.ModelAdmin):
     )
     list_filter = ("state", "late", "response_code", "dacs_result", "reason")
     search_fields = ("=communication_id", "=nic_id")
-    show_full_result_count = False
     readonly_fields = [field.name for field in StatusCheck._meta.fields]
     raw_id_fields = ("check_message", "response_message")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from flows.enrollment_sync.models import EnrollmentSync
+from hub.admin.audit import RecordAdmin
 
 
 @admin.register(EnrollmentSync)
-class EnrollmentSyncAdmin(admin.ModelAdmin):
+class EnrollmentSyncAdmin(RecordAdmin):
     """Read-only: the hub writes these rows; support staff act on the messages they link to."""
 
     list_display = (
@@ -30,15 +31,5 @@ class EnrollmentSyncAdmin(admin.ModelAdmin):
         ("overdue_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("=sync_request_id", "=cis_person_id", "=subscription_id", "=service_point_id")
-    show_full_result_count = False
     readonly_fields = [field.name for field in EnrollmentSync._meta.fields]
     raw_id_fields = ("sync_message", "ack_message")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -23,6 +23,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class RecordAdmin(ReadOnlyAdmin):
+    """A flow's own record of its work (events, checks, syncs, score runs): not even a superuser deletes it here."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Item)
 class ItemAdmin(ReadOnlyAdmin):
     list_display = ("id", "message", "seq", "key", "nic_id", "external_id", "status", "attempts", "next_attempt_at")

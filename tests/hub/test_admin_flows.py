@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from flows.enrollment_requests.samples import enrollment_message
+from flows.enrollment_sync.samples import sync_request
 from flows.registry import FLOWS
 from hub import partners
 from hub.models import Message
@@ -53,36 +54,7 @@ SAMPLES = {
     ),
     "enrollment_syncs": (
         "DACS",
-        lambda: {
-            "syncRequestId": "SYNC-SMOKE-1",
-            "action": "ENROLL",
-            "contactInfo": {"contactId": "C1", "cisPersonId": "P100", "name": "Jane Doe", "email": "jane@example.com"},
-            "subscriptionInfo": {
-                "subscriptionId": "S1",
-                "cisAccountId": "A100",
-                "subscriptionType": "BYOT",
-                "status": "ACTIVE",
-                "programId": "PRG1",
-                "programCode": "BYOT-SUMMER",
-                "startDateTime": "2026-12-01T00:00:00Z",
-                "endDateTime": None,
-            },
-            "locationInfo": {
-                "division": "NORTH",
-                "servicePointId": "SPX1",
-                "cisPremiseId": "PR100",
-                "cisServicePointId": "SP100",
-                "controllableDevices": [
-                    {
-                        "nicId": "ECB-SMOKE-2",
-                        "headEndSystem": "ECOBEE",
-                        "deviceType": "THERMOSTAT",
-                        "specification": "ECOBEE!SMART-PREMIUM",
-                        "status": "ACTIVE",
-                    }
-                ],
-            },
-        },
+        lambda: sync_request("SYNC-SMOKE-1", nic_id="ECB-SMOKE-2"),
     ),
     "enrollment_sync_acks": ("DERMS", lambda: {"dacsMessageId": "SYNC-SMOKE-1", "ackType": "SUCCESS"}),
     "device_reservations": (
