@@ -3,6 +3,7 @@
 Knobs (per partner, stored in the database so every web process sees them):
   latency_ms     delay before each answer
   failure_rate   share of calls answered 503 (a transient failure), 0..1
+  fail_times     the first N calls for each key are answered 503 (a deterministic transient failure)
   down           answer 503 to everything (health checks included)
   error_ids      ids refused with a business error (matched by each endpoint)
 plus endpoint-specific knobs documented beside each endpoint. Defaults come
@@ -39,6 +40,7 @@ def default_knobs(partner: str) -> dict[str, Any]:
     return {
         "latency_ms": env.float(prefix + "LATENCY_MS", default=20),
         "failure_rate": env.float(prefix + "FAILURE_RATE", default=0.0),
+        "fail_times": env.int(prefix + "FAIL_TIMES", default=0),
         "down": env.bool(prefix + "DOWN", default=False),
         "error_ids": env.list(prefix + "ERROR_IDS", default=["BYOT-X"]),
     }
@@ -69,6 +71,14 @@ def record(partner: str, endpoint: str, key: str, body: Any, status: int, answer
 Handler = Callable[[Any, dict], tuple[int, Any]]
 
 
+def failing_still(partner: str, name: str, key: str, knobs: dict) -> bool:
+    """True while this key has had fewer than `fail_times` calls answered 503 (by any knob)."""
+    if not knobs.get("fail_times"):
+        return False
+    answered = SimRecord.objects.filter(partner=partner, endpoint=name, key=str(key or "")[:200], status=503)
+    return answered.count() < knobs["fail_times"]
+
+
 def endpoint(partner: str, name: str, key: Callable[[Any], str], handler: Handler, method: str = "POST"):
     """A stand-in endpoint: applies the knobs, calls `handler(body, knobs)`, records the exchange."""
 
@@ -82,14 +92,14 @@ def endpoint(partner: str, name: str, key: Callable[[Any], str], handler: Handle
             body = request.body.decode("utf-8", "replace")[:10000]
         if knobs["latency_ms"]:
             time.sleep(knobs["latency_ms"] / 1000)
-        if knobs["down"] or random.random() < knobs["failure_rate"]:
-            status, answer = 503, {"error": "Service temporarily unavailable"}
-        else:
-            status, answer = handler(body, knobs)
         try:
             record_key = key(body)
         except (KeyError, TypeError, AttributeError):
             record_key = ""
+        if knobs["down"] or random.random() < knobs["failure_rate"] or failing_still(partner, name, record_key, knobs):
+            status, answer = 503, {"error": "Service temporarily unavailable"}
+        else:
+            status, answer = handler(body, knobs)
         record(partner, name, record_key, body, status, answer)
         return JsonResponse(answer, status=status, safe=False)
 

@@ -53,8 +53,7 @@ def test_derms_unreachable_then_recovered_and_unreachable_for_good(hub_factory):
     mails = hub.wait_for(hub.emails, timeout=60, what="the technical email")
     assert len(mails) == 1 and "Technical failure" in mails[0]["Subject"] and "E2E-DOWN" in mails[0]["Subject"]
 
-    hub.knobs("DERMS", down=False)
-    hub.knobs("DERMS", failure_rate=0.5)
+    hub.knobs("DERMS", down=False, fail_times=2)
     assert hub.post("dacs/enrollment-syncs", sync_request("E2E-FLAKY"), system="DACS").status_code == 202
     hub.wait_for(lambda: len(acks_at_dacs(hub)) == 2, timeout=120, what="the acknowledgement after retries")
     hub.wait_for(lambda: unfinished(hub) == 0, timeout=120, every=1, what="the hub to be idle")
@@ -62,3 +61,5 @@ def test_derms_unreachable_then_recovered_and_unreachable_for_good(hub_factory):
         ("E2E-DOWN", "FAILURE"),
         ("E2E-FLAKY", "SUCCESS"),
     ]
+    calls = [r["status"] for r in hub.records("DERMS", endpoint="enroll") if r["key"] == "E2E-FLAKY"]
+    assert calls[:2] == [503, 503] and calls[2] < 300 and len(calls) == 3, calls
