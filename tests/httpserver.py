@@ -17,14 +17,22 @@ class Recorded:
 
 
 class ScriptedServer:
-    """`handler(request) -> (status, body)`; every request is kept in `.requests`."""
+    """`handler(request) -> (status, body)`; every request is kept in `.requests`.
 
-    def __init__(self, handler: Callable[[Recorded], tuple[int, object]]):
+    `keep_alive` answers in HTTP/1.1 and keeps connections open between requests, as a
+    production server does; its clients must close them before the server is closed."""
+
+    def __init__(self, handler: Callable[[Recorded], tuple[int, object]], keep_alive: bool = False):
         self.handler = handler
         self.requests: list[Recorded] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            # Headers and body go out in two writes; without this a kept-alive connection
+            # waits for the client's delayed ACK before the body.
+            disable_nagle_algorithm = True
+
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
