@@ -41,7 +41,9 @@ class Abandoned(Exception):
 
 def message_enqueue(*, message_id: int) -> None:
     Message.objects.filter(id=message_id).update(enqueued_at=timezone.now())
-    async_task("hub.processing.message_process", message_id, task_name=f"message-{message_id}")
+    # save=False: a message's own record is its audit trail, so a successful task leaves no django-q2
+    # Success row (saving one also makes the monitor lock and read up to save_limit rows); failures are kept.
+    async_task("hub.processing.message_process", message_id, task_name=f"message-{message_id}", save=False)
 
 
 def message_process(message_id: int) -> None:

@@ -86,6 +86,7 @@ def knobs(server, partner: str, **changes) -> None:
 
 def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     server = stand_ins
     UserFactory(username="derms", groups=["DERMS"])
@@ -109,6 +110,7 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     browser.find_element(By.NAME, "username").send_keys("maria")
     browser.find_element(By.NAME, "password").send_keys("secret-pass-123")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda b: "/login/" not in b.current_url, "the console after logging in")
     assert "Operations console" in browser.page_source
     assert "DRMS-ENR-BROWSER-1" in browser.find_element(By.ID, "dashboard-attention").text
     ARTIFACTS.mkdir(exist_ok=True)
@@ -118,6 +120,7 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys(nic_id)
     search.submit()
+    WebDriverWait(browser, 15).until(lambda b: "q=" in b.current_url, "the search's results")
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 1 and Message.Status.FAILED.label in rows[0].text
     rows[0].find_element(By.LINK_TEXT, "DRMS-ENR-BROWSER-1").click()
