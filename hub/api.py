@@ -3,6 +3,8 @@
 import uuid
 
 from django.db.models import Count
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -61,3 +63,12 @@ class MessageStatusView(APIView):
                 "ackType": message.ack_type or None,
             }
         )
+
+
+def not_found(request, exception=None):
+    """404 for a path no route matches: JSON under /api/ (partners parse it), Django's page elsewhere."""
+    if not request.path.startswith("/api/"):
+        return page_not_found(request, exception)
+    return JsonResponse(
+        {"error": "not_found", "message": f"No such endpoint: {request.method} {request.path[:300]}"}, status=404
+    )

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -50,13 +51,14 @@ def message_process(message_id: int) -> None:
     """The task: claim the message, then work on it until done or handed back."""
     now = timezone.now()
     claimed = Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
-        status=Message.Status.PROCESSING, heartbeat_at=now, next_attempt_at=None
+        status=Message.Status.PROCESSING,
+        heartbeat_at=now,
+        next_attempt_at=None,
+        started_at=Coalesce("started_at", Value(now)),
     )
     if not claimed:
         return
     message = Message.objects.get(id=message_id)
-    if message.started_at is None:
-        Message.objects.filter(id=message_id).update(started_at=now)
     runner = Runner(message, flow_for(message.flow))
     try:
         with runner.exclusive():
@@ -113,10 +115,11 @@ class Runner:
         self.message = message
         self.flow = flow
         self.deadline = time.monotonic() + settings.TASK_BUDGET_S
-        self.last_beat = 0.0
+        self.last_beat = time.monotonic()  # the claim has just set the heartbeat
         self.lock = flow.lock_name(message)
         self.owner = uuid.uuid4().hex
         self.records = RecordBuffer()
+        self.more_due = True  # False once a pass found fewer due items than it could take
 
     @contextmanager
     def exclusive(self):
@@ -134,10 +137,15 @@ class Runner:
 
     # --- the loop -------------------------------------------------------------
     def run(self) -> None:
+        beat = False  # the claim (and the lock, if any) were taken just now
         while True:
-            self.heartbeat(force=True)
+            if beat:
+                self.heartbeat(force=True)
+            beat = True
             if self.send_due_items():
-                continue
+                if self.more_due:
+                    continue
+                self.heartbeat(force=True)
             next_due = self.next_item_due()
             if next_due is None:
                 next_due = self.send_reply()
@@ -184,14 +192,17 @@ class Runner:
         return list(
             self.message.items.filter(status__in=Item.OPEN)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("seq")[: max(BATCH, self.flow.unit_size * settings.PARTNER_CONCURRENCY)]
+            .order_by("seq")[: self.batch_size()]
         )
 
+    def batch_size(self) -> int:
+        return max(BATCH, self.flow.unit_size * settings.PARTNER_CONCURRENCY)
+
     def next_item_due(self) -> datetime | None:
-        open_items = self.message.items.filter(status__in=Item.OPEN)
-        if not open_items.exists():
+        left = self.message.items.filter(status__in=Item.OPEN).aggregate(n=Count("id"), due=Min("next_attempt_at"))
+        if not left["n"]:
             return None
-        return open_items.aggregate(due=Min("next_attempt_at"))["due"] or timezone.now()
+        return left["due"] or timezone.now()
 
     def send_due_items(self) -> bool:
         held = self.flow.hold(self.message)
@@ -199,10 +210,12 @@ class Runner:
             if not self.wait_until(held):
                 self.release(held)
                 raise Abandoned
+            self.more_due = True
             return True
         items = self.due_items()
         if not items:
             return False
+        self.more_due = len(items) >= self.batch_size()
         if time.monotonic() > self.deadline:
             self.release(timezone.now())
             raise Abandoned
@@ -262,7 +275,7 @@ class Runner:
         return None
 
     def finish(self) -> None:
-        message = Message.objects.get(id=self.message.id)
+        message = self.message  # as send_reply read it just before
         counts = item_counts(message)
         if counts.get(Item.Status.FAILURE) or message.reply_status == Message.Reply.FAILED:
             status, ack_type = Message.Status.FAILED, "FAILURE"

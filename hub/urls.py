@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flows.registry import FLOWS
-from hub.api import MessageStatusView, flow_view
+from hub.api import MessageStatusView, flow_view, not_found
 from hub.health import healthz, readyz
 from hub.metrics import metrics_view
 from hub.schema import SCHEMA_RENDERERS
@@ -21,5 +21,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(renderer_classes=SCHEMA_RENDERERS), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+handler404 = not_found
 if settings.SIMULATORS_ENABLED:
     urlpatterns.append(path("sim/", include("hub.simulators.urls")))

@@ -172,6 +172,15 @@ def test_message_status_is_visible_to_the_sender_only(derms_client, dacs_client)
     assert dacs_client.get(url).status_code == 404
 
 
+def test_a_path_no_route_matches_gets_a_json_404_under_the_api_only(derms_client):
+    for path in ("/api/v1/messages/3%1BM%0Aabc", "/api/v1/no-such-flow"):
+        resp = derms_client.post(path, data={}, content_type="application/json")
+        assert resp.status_code == 404 and resp["Content-Type"] == "application/json"
+        assert resp.json()["error"] == "not_found" and path.split("/")[3] in resp.json()["message"]
+    page = derms_client.get("/no-such-page")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
 def test_partner_accounts_cannot_use_the_admin(client, derms_user):
     derms_user.is_staff = True
     derms_user.save()
