@@ -73,22 +73,9 @@ class LogContextMiddleware:
             log_clear()
 
 
-def task_started(sender, func=None, task: dict | None = None, **kwargs) -> None:
-    """django-q2 `pre_execute`: bind the message a processing task is about."""
+def task_started(sender, **kwargs) -> None:
+    """django-q2 `pre_execute`: a task starts with an empty context (message_process binds its message)."""
     log_clear()
-    task = task or {}
-    if task.get("func") != "hub.processing.message_process" or not task.get("args"):
-        return
-    from django.db import DatabaseError
-
-    from hub.models import Message
-
-    try:
-        message = Message.objects.filter(id=task["args"][0]).only("tracking_id", "flow", "message_key").first()
-    except DatabaseError:
-        return  # the task itself will meet the same error and report it
-    if message is not None:
-        log_bind_message(message)
 
 
 def task_finished(sender, task: dict | None = None, **kwargs) -> None:

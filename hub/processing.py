@@ -28,6 +28,7 @@ from flows.registry import FLOWS, flow_for
 from hub import partners
 from hub.activity import activity_record
 from hub.leases import lease_held, lease_release, lease_take
+from hub.logs import log_bind_message
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, backoff_s, item_apply_outcomes, item_record_outcomes
 
@@ -59,6 +60,7 @@ def message_process(message_id: int) -> None:
     if not claimed:
         return
     message = Message.objects.get(id=message_id)
+    log_bind_message(message)
     runner = Runner(message, flow_for(message.flow))
     try:
         with runner.exclusive():

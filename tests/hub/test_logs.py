@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from flows.enrollment_requests.samples import enrollment_message
 from hub.logs import ContextFilter, JsonFormatter, LogContextMiddleware, log_bind, task_finished, task_started
+from hub.processing import Runner, message_process
 from tests.factories import MessageFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +73,10 @@ def test_a_rejected_request_is_logged_with_its_status_and_not_its_values(derms_c
 @pytest.mark.django_db
 def test_a_processing_task_binds_its_message_and_clears_it_after(lines):
     message = MessageFactory(message_key="M-TASK")
+    log_bind(tracking_id="left-over")
     task_started("django_q", task={"func": "hub.processing.message_process", "args": [message.id]})
-    logging.getLogger("hub.processing").info("working")
+    with mock.patch.object(Runner, "run", lambda runner: logging.getLogger("hub.processing").info("working")):
+        message_process(message.id)
     task_finished("django_q", task={})
     logging.getLogger("hub.processing").info("idle")
     working, idle = lines()
@@ -113,7 +117,6 @@ def test_the_hub_writes_json_to_stdout_at_the_configured_level():
 def test_sending_threads_log_with_the_message_ids():
     from hub import logs
     from hub.processing import run_parallel
-    from tests.factories import MessageFactory
 
     message = MessageFactory.build(id=42)
     logs.log_bind_message(message)
