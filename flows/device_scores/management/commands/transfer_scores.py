@@ -9,6 +9,9 @@ class Command(BaseCommand):
         "Run one score-file transfer now, emails included. Exits 0 when every file was sent (or none was "
         "found), 1 when a file failed, the source could not be reached, or another run holds the lock."
     )
+    # Run from cron or by hand on a configured host: the system checks (which load every URL, view and
+    # the API schema) belong to `manage.py check --deploy`, not to each transfer.
+    requires_system_checks = []
 
     def handle(self, **options):
         run = transfer_run(trigger=ScoreRun.Trigger.COMMAND)
