@@ -1,5 +1,7 @@
 """Flow 4 against a real OpenSSH server on a loopback port (paramiko is never mocked)."""
 
+import os
+
 import pytest
 
 from flows.device_scores.demo import score_csv
@@ -133,3 +135,25 @@ def test_the_sftp_destination_gets_a_part_file_renamed_once_complete(
     assert (outbox / "SDCSE_1.csv").read_bytes() == score_csv(30_000)
     assert names(remote) == ["Sent-SDCSE_1.csv"] and derms.received == []
     assert result.destination == sftp_server.url(outbox)
+
+
+def test_the_pipelined_reader_returns_every_byte_in_order_and_stops_at_a_shrunk_end(remote, settings):
+    from flows.device_scores.sources import PREFETCH_REQUESTS, source_open
+
+    settings.SCORE_SFTP_REQUEST_BYTES = 1000  # many more requests than may be in flight at once
+    content = bytes(range(256)) * 500 + b"tail"  # not a whole number of requests
+    (remote / "SDCSE_big.csv").write_bytes(content)
+    assert len(content) > 1000 * PREFETCH_REQUESTS * 3
+    source = source_open()
+    try:
+        pieces = list(source.read("SDCSE_big.csv"))
+        assert b"".join(pieces) == content and max(map(len, pieces)) == 1000
+
+        reading = source.read("SDCSE_big.csv")
+        first = next(reading)  # the requests in flight now cover the first 33,000 bytes
+        os.truncate(remote / "SDCSE_big.csv", 100_500)  # cut short while read, mid-request
+        rest = b"".join(reading)
+        assert first + rest == content[:100_500]
+        assert source.list()  # the connection is still in step after the early end
+    finally:
+        source.close()
