@@ -127,8 +127,9 @@ class PipelinedRead:
     thread ends the prefetch early, after which every read is a round trip of its own while the
     answers still on their way pile up unread in memory (paramiko pull request 2519). Here the
     requests are sent by the reader, so memory stays at PREFETCH_REQUESTS × request size and the
-    pipeline never stalls. It relies on SFTPClient's request/answer primitives, which paramiko has
-    kept unchanged since 1.x.
+    pipeline never stalls. It relies on SFTPClient's private request/answer primitives
+    (`_async_request`, `_read_response`): requirements pin paramiko, and the SFTP tests run it
+    against a real sshd, so a change there shows up before it ships.
 
     A file that shrinks while read ends early (the caller sees fewer bytes than the size); one that
     grows is read up to the size it had when opened.
