@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.models import Item, Message
 from hub.notify import notify_technical_failure
+
+if TYPE_CHECKING:
+    from hub import partners
 
 
 class Rejection(Exception):
@@ -98,6 +101,15 @@ class Outcome:
     response: Any = None
 
     TECHNICAL: ClassVar[str] = "TECHNICAL"
+
+    @classmethod
+    def of(cls, result: partners.Result) -> Outcome:
+        """The plain reading of a partner's answer: success, a technical error (retried) or a business error."""
+        if result.ok:
+            return cls(Item.Status.SUCCESS, response=result.body)
+        if result.technical:
+            return cls(cls.TECHNICAL, error=result.error, response=result.body)
+        return cls(Item.Status.ERROR, error=result.error, response=result.body)
 
 
 @dataclass

@@ -64,11 +64,7 @@ class DeviceStatusChecks(Flow):
             )
             if result.ok:
                 services.status_check_forwarded(check_id=message.status_check.id)
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS, response=result.body)
-            elif result.technical:
-                outcomes[item.id] = Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
-            else:
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=result.error, response=result.body)
+            outcomes[item.id] = Outcome.of(result)
         return outcomes
 
     # --- the reply DACS gets when DERMS will not answer ------------------------

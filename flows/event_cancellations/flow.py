@@ -72,14 +72,9 @@ class EventCancellations(Flow):
             result = partners.call(
                 System.DACS, operation, settings.PARTNER_PATHS[path], json_body=body, message=message, item=item
             )
-            if result.ok:
-                event_cancelled(event_id=item.key, ok=True)
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS, response=result.body)
-            elif result.technical:
-                outcomes[item.id] = Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
-            else:
-                event_cancelled(event_id=item.key, ok=False)
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=result.error, response=result.body)
+            if not result.technical:
+                event_cancelled(event_id=item.key, ok=result.ok)
+            outcomes[item.id] = Outcome.of(result)
         return outcomes
 
     def finished(self, message: Message, status: str) -> None:

@@ -72,9 +72,5 @@ class DeviceStatusResponses(Flow):
                 services.status_check_dacs_updated(
                     check_id=check.id, result=body["responseCode"], text=body.get("message")
                 )
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS, response=result.body)
-            elif result.technical:
-                outcomes[item.id] = Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
-            else:
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=result.error, response=result.body)
+            outcomes[item.id] = Outcome.of(result)
         return outcomes
