@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from flows.base import Accepted, Flow, Outcome, ack_type, validated
+from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_requests.serializers import EnrollmentMessage
 from hub import partners
 from hub.lookups import MissingTranslation, translate
@@ -15,59 +16,6 @@ from hub.models import Item, Message, System
 from hub.timefmt import iso_z
 
 ALREADY_ENROLLED = 10589
-CONTRACT_EXAMPLE = {
-    "messageId": "DRMS-ENR-20261126-0001",
-    "drmsInstanceId": "DERMS-PROD",
-    "enrollmentRequests": [
-        {
-            "requestId": "1",
-            "customerInfo": {
-                "cisPersonId": "P100",
-                "cisAccountId": "A100",
-                "name": "Jane Doe",
-                "homePhone": "555-0100",
-                "businessPhone": None,
-                "email": "jane@example.com",
-            },
-            "programInfo": {
-                "cisServiceAgreementId": "SA100",
-                "programCode": "BYOT-SUMMER",
-                "startDateTimeISO": "2026-12-01T06:00:00-06:00",
-                "endDateTimeISO": None,
-            },
-            "locationInfo": {
-                "locationId": "L100",
-                "division": "NORTH",
-                "cisPremiseId": "PR100",
-                "cisServicePointId": "SP100",
-                "timeZone": "America/Chicago",
-                "address1": "1 Main St",
-                "city": "Springfield",
-                "county": "Sangamon",
-                "state": "IL",
-                "postal": "62701",
-                "country": "USA",
-            },
-            "assetInfo": {
-                "installationMethod": "BRING_YOUR_OWN",
-                "assetOwnership": "CUSTOMER_OWNED",
-                "assetList": [
-                    {
-                        "sequence": 1,
-                        "assetId": "AS-1",
-                        "make": "ECOBEE",
-                        "model": "SMART-PREMIUM",
-                        "assetType": "THERMOSTAT",
-                        "badgeNo": None,
-                        "serialNo": "SN123",
-                        "nicId": "ECB-000123",
-                        "headEndSystem": "ECOBEE",
-                    }
-                ],
-            },
-        }
-    ],
-}
 
 
 def dacs_enrollment(message_id: str, request: dict) -> dict:
@@ -151,7 +99,7 @@ class EnrollmentRequests(Flow):
     batch_records = True
     reply_partner = System.DERMS
     request_serializer = EnrollmentMessage
-    request_examples = {"contract example": CONTRACT_EXAMPLE}
+    request_examples = {"enrollment collection": enrollment_message("DRMS-ENR-20261126-0001", 1)}
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(EnrollmentMessage, payload)
