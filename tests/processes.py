@@ -7,12 +7,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def manage(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def manage(env: dict, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
-        check=True,
+        check=check,
         timeout=timeout,
         capture_output=True,
         text=True,

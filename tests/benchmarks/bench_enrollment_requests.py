@@ -17,6 +17,7 @@ from flows.enrollment_requests.samples import enrollment_message
 from tests.benchmarks.dacs_standin import dacs_standin
 from tests.benchmarks.procs import group_cpu_seconds, group_peaks
 from tests.e2e.harness import Hub
+from tests.processes import shell_last_line
 
 CALL_TIMES = """
 from statistics import median, quantiles
@@ -52,7 +53,7 @@ def run() -> list[str]:
             elapsed = time.monotonic() - started
             worker_peak = max(group_peaks(hub.worker.pid).values())
             web_peak = max(group_peaks(hub.web.pid).values())
-            call_ms = hub.manage("shell", "-c", CALL_TIMES).stdout.strip().splitlines()[-1]
+            call_ms = shell_last_line(hub.env, CALL_TIMES)
             worker_cpu = group_cpu_seconds(hub.worker.pid)
             web_cpu = group_cpu_seconds(hub.web.pid)
             concurrency = int(hub.env.get("PARTNER_CONCURRENCY", 16))

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import processes
+from tests.processes import ROOT
 
 
 def free_port() -> int:
@@ -80,15 +81,7 @@ class Hub:
         return urlunsplit(parts._replace(path=f"/{name}")), admin
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=300,
-        )
+        return processes.manage(self.env, *args, check=check)
 
     def start(self) -> Hub:
         (self.workdir / "var").mkdir(parents=True, exist_ok=True)
