@@ -16,6 +16,7 @@ from flows.device_scores.transfer import transfer_run
 from hub.models import Lease, OutboundCall
 from tests.flows import score_fixtures
 from tests.flows.score_fixtures import BAD_HEADER, HEADER_ONLY, drop
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 derms, inbox = score_fixtures.derms, score_fixtures.inbox
@@ -273,14 +274,8 @@ def test_two_runs_started_at_once_send_each_file_once(inbox, derms):
             results.append(run())
         except Exception as exc:
             errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=start) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(start, 2)
     assert errors == []
     assert sorted(derms.names()) == [f"SDCSE_{n}.csv" for n in range(1, 6)]
     assert names(inbox) == [f"Sent-SDCSE_{n}.csv" for n in range(1, 6)]

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from flows.enrollment_requests.samples import enrollment_message
 from hub.models import Message
 from tests.conftest import basic
+from tests.threads import in_threads
 
 
 @pytest.mark.django_db(transaction=True)
@@ -23,18 +24,11 @@ def test_two_copies_at_once_are_accepted_once(derms_user):
     def send():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=basic("derms"))
-        try:
-            barrier.wait()
-            resp = client.post("/api/v1/derms/enrollment-requests", data=body, content_type="application/json")
-            answers.append((resp.status_code, resp.json()))
-        finally:
-            connection.close()
+        barrier.wait()
+        resp = client.post("/api/v1/derms/enrollment-requests", data=body, content_type="application/json")
+        answers.append((resp.status_code, resp.json()))
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(send, 2)
     assert sorted(status for status, _ in answers) == [200, 202]
     first = next(ack for status, ack in answers if status == 202)
     duplicate = next(ack for status, ack in answers if status == 200)

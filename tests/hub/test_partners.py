@@ -4,12 +4,12 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 
 from hub import partners
 from hub.models import OutboundCall
 from tests.factories import MessageFactory
 from tests.httpserver import ScriptedServer
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -134,16 +134,6 @@ def test_calls_in_flight_never_exceed_the_partner_bound(point_dacs_at, settings)
     with ScriptedServer(handler) as server:
         point_dacs_at(server.url)
 
-        def call():
-            try:
-                partners.call("DACS", "op", "x", record=False)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=call) for _ in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_threads(lambda: partners.call("DACS", "op", "x", record=False), 12)
     assert len(server.requests) == 12
     assert in_flight["max"] == 3
