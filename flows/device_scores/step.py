@@ -11,7 +11,7 @@ import paramiko
 from django.conf import settings
 from django.dispatch import Signal
 
-from flows.device_scores.check import Spooler
+from flows.device_scores.check import LineCount, Spooler
 from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch
 from flows.device_scores.destinations import Delivery
 from flows.device_scores.models import ScoreFile, ScoreRun
@@ -119,12 +119,14 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
         if after != entry or checked.size != entry.size:
             file_finish(file=file, status=ScoreFile.Status.SKIPPED, error="changed while read: still being written")
             return False
-        file_note(file=file, rows=checked.rows, sha256=checked.sha256)
+        file_note(file=file, sha256=checked.sha256)
+        body = stack.enter_context(open(local, "rb")) if local else spool
+        lines = LineCount(body.fileno(), checked.size)
+        stack.callback(lines.thread.join)  # done with the file before it is closed
         if checked.problem:
-            file_note(file=file, status=ScoreFile.Status.ERROR, error=checked.problem)
+            file_note(file=file, rows=lines.result(), status=ScoreFile.Status.ERROR, error=checked.problem)
             _rename(source, file, ERROR_PREFIX)
             return True
-        body = stack.enter_context(open(local, "rb")) if local else spool
         body.seek(0)
         delivery = destination.send(
             name=entry.name,
@@ -134,7 +136,9 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
             correlation_id=str(file.correlation_id),
             progress=Heartbeat(file, lock, "send"),
         )
+        rows = lines.result()
     result = {
+        "rows": rows,
         "destination_status": delivery.status,
         "destination_response": delivery.response,
         "outbound_call": delivery.call,

@@ -138,12 +138,13 @@ def test_the_sftp_destination_gets_a_part_file_renamed_once_complete(
 
 
 def test_the_pipelined_reader_returns_every_byte_in_order_and_stops_at_a_shrunk_end(remote, settings):
-    from flows.device_scores.sources import PREFETCH_REQUESTS, source_open
+    from flows.device_scores.sftp_read import REQUESTS_IN_FLIGHT
+    from flows.device_scores.sources import source_open
 
     settings.SCORE_SFTP_REQUEST_BYTES = 1000  # many more requests than may be in flight at once
     content = bytes(range(256)) * 500 + b"tail"  # not a whole number of requests
     (remote / "SDCSE_big.csv").write_bytes(content)
-    assert len(content) > 1000 * PREFETCH_REQUESTS * 3
+    assert len(content) > 1000 * REQUESTS_IN_FLIGHT * 3
     source = source_open()
     try:
         pieces = list(source.read("SDCSE_big.csv"))
