@@ -9,6 +9,8 @@ from hub.health import healthz, readyz
 from hub.metrics import metrics_view
 from hub.schema import SCHEMA_RENDERERS
 
+admin.autodiscover()  # here, not at start-up: see hub.apps.HubAdminConfig
+
 api_v1 = [path(f"{flow.path}", flow_view(flow), name=f"api-{flow.name}") for flow in FLOWS.values()]
 api_v1.append(path("messages/<path:tracking_id>", MessageStatusView.as_view(), name="api-message"))
 

@@ -26,6 +26,14 @@ def _hub_settings(settings, tmp_path, monkeypatch):
     lookup_clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _admin_discovered(django_test_environment):
+    """Tests read the admin registry directly; the hub fills it when its URLconf is loaded."""
+    from django.contrib import admin
+
+    admin.autodiscover()
+
+
 @pytest.fixture
 def derms_user(db):
     return UserFactory(username="derms", groups=["DERMS"])

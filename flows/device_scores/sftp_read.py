@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import paramiko
 from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, SFTPError, int64
 
-from flows.device_scores.remote import GatheringPipe
+from flows.device_scores.pipe import GatheringPipe
 
 REQUESTS_IN_FLIGHT = 32
 RECEIVE_BYTES = 256 * 1024  # about one answer: more only adds to the peak memory
