@@ -4,12 +4,14 @@ paramiko's own `prefetch(max_concurrent_requests=…)` issues its requests from 
 and decides it is done when no request is outstanding; a reader that catches up with that
 thread ends the prefetch early, after which every read is a round trip of its own while the
 answers still on their way pile up unread in memory (paramiko pull request 2519). Here the
-requests are sent by the reader, so memory stays at REQUESTS_IN_FLIGHT × request size and the
-pipeline never stalls.
+requests are sent by the reader, the pipeline never stalls, and what is received but not yet
+read stays within the SSH window.
 
-The answers are also taken off the channel here, in large pieces, and cut into SFTP packets in
-one buffer: paramiko's reader assembles each packet with repeated `bytes +=` and copies the data
-twice more on the way out, which on a fast link costs more CPU than the decryption. This uses
+The answers are also taken off the channel here, in pieces of about one answer, and cut into
+SFTP packets in one buffer: paramiko's reader assembles each packet with repeated `bytes +=` and
+copies the data twice more on the way out, which on a fast link costs more CPU than the
+decryption. With a `GatheringPipe` under the channel, the reader is woken once the rest of the
+answer it waits for is there, not for every SSH packet. This uses
 SFTPClient's request primitive (`_async_request`) and its table of expected answers
 (`_expecting`); requirements pin paramiko, and the SFTP tests run this against a real sshd, so a
 change there shows up before it ships.
@@ -27,7 +29,9 @@ from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, SFTPError, int64
 from flows.device_scores.pipe import GatheringPipe
 
 REQUESTS_IN_FLIGHT = 32
-RECEIVE_BYTES = 256 * 1024  # about one answer: more only adds to the peak memory
+# Taken off the channel at once: about one answer. More only adds to the peak memory; and it
+# stays well under the SSH window, so what the reader waits for can always be sent.
+RECEIVE_BYTES = 256 * 1024
 MAX_ANSWER = 16 * 1024 * 1024  # paramiko's own bound: a longer length is garbage
 
 ANSWER_HEAD = struct.Struct(">IBI")  # packet length, type, request number
@@ -65,7 +69,7 @@ class PipelinedRead:
     def _fill(self, need: int) -> None:
         while len(self.buffer) < need:
             if isinstance(self.channel.in_buffer, GatheringPipe):  # woken once the rest is there
-                self.channel.in_buffer.want = need - len(self.buffer)
+                self.channel.in_buffer.want = min(need - len(self.buffer), RECEIVE_BYTES)
             chunk = self.channel.recv(RECEIVE_BYTES)
             if not chunk:
                 raise EOFError("the SFTP server closed the channel")

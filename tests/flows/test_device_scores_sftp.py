@@ -158,3 +158,19 @@ def test_the_pipelined_reader_returns_every_byte_in_order_and_stops_at_a_shrunk_
         assert source.list()  # the connection is still in step after the early end
     finally:
         source.close()
+
+
+def test_requests_larger_than_the_server_answers_are_completed_piece_by_piece(remote, settings):
+    from flows.device_scores.sources import source_open
+
+    settings.SCORE_SFTP_REQUEST_BYTES = 1_000_000  # OpenSSH answers at most 255 KB of each
+    content = bytes(range(256)) * 12_000 + b"end"  # about 3 MB, not a whole number of requests
+    (remote / "SDCSE_large.csv").write_bytes(content)
+    source = source_open()
+    try:
+        pieces = list(source.read("SDCSE_large.csv"))
+        assert [len(p) for p in pieces] == [1_000_000, 1_000_000, 1_000_000, len(content) - 3_000_000]
+        assert b"".join(pieces) == content
+        assert source.list()  # still in step
+    finally:
+        source.close()
