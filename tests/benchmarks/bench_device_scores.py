@@ -4,7 +4,7 @@
 throughput, set beside OpenSSH's own `sftp` client fetching the same file from
 the same server (the physical reference), and its peak memory (ru_maxrss) is
 printed beside that of a bare `manage.py check` (Django's own footprint).
-Both run BENCH_SCORE_ROUNDS times (default 3), alternating; the medians are
+Both run BENCH_SCORE_ROUNDS times (default 5), alternating; the medians are
 compared, and each round's share is shown.
 Targets: at least half the `sftp` client's throughput, memory under 100 MB.
 """
@@ -25,7 +25,7 @@ from tests.flows.score_receiver import ScoreReceiver
 from tests.flows.sftp_server import SftpServer
 
 SIZE = int(os.environ.get("BENCH_SCORE_BYTES", 1024**3))
-ROUNDS = int(os.environ.get("BENCH_SCORE_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_SCORE_ROUNDS", 5))
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 
 class SftpServer:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, ciphers: str = ""):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.user = getpass.getuser()
@@ -57,6 +57,7 @@ class SftpServer:
                     "KbdInteractiveAuthentication no",
                     "Subsystem sftp internal-sftp",
                     "LogLevel ERROR",
+                    *([f"Ciphers {ciphers}"] if ciphers else []),
                     "",
                 ]
             )

@@ -174,3 +174,29 @@ def test_requests_larger_than_the_server_answers_are_completed_piece_by_piece(re
         assert source.list()  # still in step
     finally:
         source.close()
+
+
+def test_aes_gcm_is_chosen_where_offered_and_a_server_without_it_still_connects(remote, settings, tmp_path):
+    from flows.device_scores.sources import source_open
+    from tests.flows.sftp_server import SftpServer
+
+    source = source_open()
+    try:
+        assert source.client.get_transport().remote_cipher == "aes128-gcm@openssh.com"
+    finally:
+        source.close()
+
+    older = SftpServer(tmp_path / "sshd-ctr", ciphers="aes256-ctr,aes128-ctr").start()
+    try:
+        settings.SCORE_SOURCE_URL = older.url(remote)
+        settings.SCORE_SOURCE_KEY_FILE = str(older.client_key)
+        settings.SCORE_KNOWN_HOSTS = str(older.known_hosts)
+        (remote / "SDCSE_ctr.csv").write_bytes(b"x" * 300_000)
+        source = source_open()
+        try:
+            assert source.client.get_transport().remote_cipher == "aes128-ctr"  # paramiko's first choice of the rest
+            assert b"".join(source.read("SDCSE_ctr.csv")) == b"x" * 300_000
+        finally:
+            source.close()
+    finally:
+        older.stop()
