@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Iterator
 
 import paramiko
-from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, SFTPError, int64
+from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, int64
 
 from flows.device_scores.pipe import GatheringPipe
 
@@ -80,9 +80,9 @@ class PipelinedRead:
         self._fill(ANSWER_HEAD.size)
         length, kind, num = ANSWER_HEAD.unpack_from(self.buffer)
         if not 5 <= length <= MAX_ANSWER:
-            raise SFTPError(f"garbage answer from the SFTP server: packet length {length}")
+            raise paramiko.SSHException(f"garbage answer from the SFTP server: packet length {length}")
         if num not in self.waiting:
-            raise SFTPError(f"the SFTP server answered request {num}, which this reader did not send")
+            raise paramiko.SSHException(f"the SFTP server answered request {num}, which this reader did not send")
         end = 4 + length
         self._fill(end)
         start = ANSWER_HEAD.size
