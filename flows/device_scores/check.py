@@ -59,6 +59,24 @@ class Checker:
         return ""
 
 
+class RowTally:
+    """The rows (lines after the header) of bytes fed in order; a last line without a newline counts."""
+
+    def __init__(self) -> None:
+        self.newlines = 0
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk:
+            self.newlines += chunk.count(b"\n")
+            self.last = chunk[-1:]
+
+    @property
+    def rows(self) -> int:
+        lines = self.newlines + (1 if self.last and self.last != b"\n" else 0)
+        return max(lines - 1, 0)
+
+
 class LineCount:
     """Counts the rows (lines after the header) of a local file on a thread of its own.
 
@@ -75,17 +93,15 @@ class LineCount:
         self.thread.start()
 
     def _work(self) -> None:
-        newlines, offset, last = 0, 0, b""
+        tally, offset = RowTally(), 0
         try:
             while offset < self.size and (piece := os.pread(self.fd, min(self.PIECE, self.size - offset), offset)):
-                newlines += piece.count(b"\n")
+                tally.feed(piece)
                 offset += len(piece)
-                last = piece[-1:]
         except BaseException as exc:  # handed to the caller by result()
             self.error = exc
             return
-        lines = newlines + (1 if offset and last != b"\n" else 0)
-        self.rows = max(lines - 1, 0)
+        self.rows = tally.rows
 
     def result(self) -> int:
         self.thread.join()

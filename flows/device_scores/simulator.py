@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from flows.device_scores.check import RowTally
 from hub.simulators.core import knobs_for, record
 
 PIECE = 1024 * 1024
@@ -21,14 +22,12 @@ PIECE = 1024 * 1024
 
 def received(request: HttpRequest) -> tuple[int, int, str]:
     """Size, rows (lines after the header) and SHA-256 of the body, read piece by piece."""
-    digest, size, newlines, last = hashlib.sha256(), 0, 0, b""
+    digest, size, tally = hashlib.sha256(), 0, RowTally()
     while chunk := request.read(PIECE):
         digest.update(chunk)
         size += len(chunk)
-        newlines += chunk.count(b"\n")
-        last = chunk[-1:]
-    lines = newlines + (1 if size and last != b"\n" else 0)
-    return size, max(lines - 1, 0), digest.hexdigest()
+        tally.feed(chunk)
+    return size, tally.rows, digest.hexdigest()
 
 
 def judge(headers, size: int, sha256: str, knobs: dict) -> tuple[int, dict]:
