@@ -104,7 +104,7 @@ def sftp_connect(
         channel.in_buffer = GatheringPipe()  # before the first byte arrives
         channel.invoke_subsystem("sftp")
         sftp = paramiko.SFTPClient(channel)
-        sftp.get_channel().settimeout(timeout)
+        channel.settimeout(timeout)
     except paramiko.BadHostKeyException as exc:
         client.close()
         raise RemoteError(
