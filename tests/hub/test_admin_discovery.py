@@ -1,16 +1,14 @@
 """The admin's modules are discovered with the URLconf, not when a process starts."""
 
-import os
-
 from django.contrib import admin
 
 from hub.apps import check_admin_discovered
 from hub.models import Message
-from tests.processes import manage
+from tests.processes import local_env, manage
 
 
 def test_a_process_that_serves_no_page_does_not_import_the_admin(tmp_path):
-    env = {**os.environ, "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}"}
+    env = local_env(tmp_path)
     code = (
         "import sys; from django.contrib import admin; from hub.models import Message\n"
         "print('before', 'hub.admin' in sys.modules, admin.site.is_registered(Message))\n"
@@ -22,7 +20,7 @@ def test_a_process_that_serves_no_page_does_not_import_the_admin(tmp_path):
 
 
 def test_manage_check_still_checks_every_model_admin(tmp_path):
-    env = {**os.environ, "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}"}
+    env = local_env(tmp_path)
     assert "no issues" in manage(env, "check", timeout=120).stdout
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from hub.models import OutboundCall
-from tests.processes import manage, shell_last_line
+from tests.processes import local_env, manage, shell_last_line
 
 pytestmark = pytest.mark.django_db
 
@@ -107,19 +107,12 @@ def test_readyz_shows_no_secrets(client, settings):
 def test_readyz_with_redis_as_broker_reports_it_unreachable(tmp_path):
     """Q_REDIS_URL switches django-q2 to Redis; a Redis that does not answer makes the hub not ready."""
     import json
-    import os
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-        "Q_REDIS_URL": f"redis://127.0.0.1:{port}/0",
-        "LOG_LEVEL": "CRITICAL",
-    }
+    env = local_env(tmp_path, Q_REDIS_URL=f"redis://127.0.0.1:{port}/0", LOG_LEVEL="CRITICAL")
     manage(env, "migrate", "-v0")
     code = (
         "from django.conf import settings; from django.test import Client; "

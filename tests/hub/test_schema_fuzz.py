@@ -29,7 +29,7 @@ from flows.registry import FLOWS
 from hub.models import Message
 from hub.schema import flow_schema, request_bodies
 from tests.factories import UserFactory
-from tests.processes import manage, shell_last_line
+from tests.processes import local_env, manage, shell_last_line
 
 EXAMPLES_PER_ENDPOINT = 30
 CHECKS = [
@@ -175,9 +175,8 @@ def test_a_flow_may_describe_a_multipart_form_beside_json():
 
 
 def test_the_docs_page_and_its_scripts_are_served_with_debug_off_after_collectstatic(tmp_path):
-    import os
 
-    env = {**os.environ, "VAR_DIR": str(tmp_path), "DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path}/h.sqlite3"}
+    env = local_env(tmp_path, DEBUG="false")
     manage(env, "collectstatic", "--noinput", "-v0")
     code = (
         "import re; from django.test import Client; c = Client(HTTP_HOST='localhost'); "
