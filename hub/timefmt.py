@@ -1,6 +1,6 @@
 """Timestamps on the wire: ISO 8601 with an offset in, UTC with `Z` out."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rest_framework import serializers
 
@@ -11,8 +11,14 @@ def iso_z(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The offsets in use on Earth run from -12:00 to +14:00; Python parses up to ±23:59, which
+# PostgreSQL refuses to store (it stops at ±15:59).
+OFFSET_MIN, OFFSET_MAX = timedelta(hours=-12), timedelta(hours=14)
+
+
 def parse_offset_datetime(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp that must carry an offset; ValueError otherwise."""
+    """Parse an ISO 8601 timestamp that must carry a real offset and be a time in UTC's
+    years 1–9999; ValueError otherwise."""
     if not isinstance(text, str):
         raise ValueError("Expected an ISO 8601 timestamp string.")
     try:
@@ -21,6 +27,15 @@ def parse_offset_datetime(text: str) -> datetime:
         raise ValueError("Not an ISO 8601 timestamp.") from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("The timestamp has no offset (use Z or ±HH:MM).")
+    offset = value.utcoffset()
+    if not OFFSET_MIN <= offset <= OFFSET_MAX:
+        sign, size = ("-", -offset) if offset < timedelta(0) else ("+", offset)
+        shown = f"{sign}{size.seconds // 3600:02d}:{size.seconds // 60 % 60:02d}"
+        raise ValueError(f"The offset {shown} is not one in use (from -12:00 to +14:00).")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("The timestamp is outside the years 1 to 9999 in UTC.") from None
     return value
 
 

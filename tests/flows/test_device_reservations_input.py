@@ -84,6 +84,11 @@ def test_a_later_reservation_adds_devices_and_updates_windows(derms_client):
         ),
         (["1,ECB-1,ECOBEE,yesterday,"], "file line 2", "reservationStartDateTime: Not an ISO 8601 timestamp."),
         (
+            ["1,ECB-1,ECOBEE,2026-12-01T22:30:00+15:00,"],
+            "file line 2",
+            "reservationStartDateTime: The offset +15:00 is not one in use",
+        ),
+        (
             ["1,ECB-1,ECOBEE,2026-12-01T21:00:00Z,"],
             "file line 2",
             "reservationStartDateTime: The reservation window must lie",
@@ -140,6 +145,8 @@ def test_missing_parts_and_bad_header_fields(derms_client):
         (lambda m: m.update(eventId="E" * 121), "eventId"),
         (lambda m: m.update(eventStartDateTime="2026-12-01T22:00:00"), "eventStartDateTime"),
         (lambda m: m.update(eventEndDateTime="2026-12-01T21:00:00Z"), "eventEndDateTime"),
+        (lambda m: m.update(eventStartDateTime="2848-04-06T23:04:37.2-21:20"), "eventStartDateTime"),
+        (lambda m: m.update(eventEndDateTime="9999-12-31T23:00:00-05:00"), "eventEndDateTime"),
         (lambda m: m.update(deviceList=[]), "deviceList"),
         (lambda m: m.pop("deviceList"), "deviceList"),
         (lambda m: m["deviceList"][1].update(recordId="one"), "deviceList[1].recordId"),
