@@ -16,6 +16,7 @@ from datetime import datetime
 from flows.base import Rejection
 from hub.timefmt import iso_z, parse_offset_datetime
 
+RECORD_ID_MIN, RECORD_ID_MAX = -(2**63), 2**63 - 1  # stored as a bigint
 HEADER = ["recordId", "nicId", "headEndSystemId", "reservationStartDateTime", "reservationEndDateTime"]
 MAX_DEVICES = 200_000
 MAX_LISTED = 100  # error entries listed in a 400; the rest are counted
@@ -116,6 +117,8 @@ class DeviceCheck:
             self._error(where, "recordId", "This field is required.")
         elif isinstance(record_id, bool) or not isinstance(record_id, int) and not _is_int(record_id):
             self._error(where, "recordId", "A valid integer is required.")
+        elif not RECORD_ID_MIN <= int(record_id) <= RECORD_ID_MAX:
+            self._error(where, "recordId", f"Ensure this value is between {RECORD_ID_MIN} and {RECORD_ID_MAX}.")
         for field, value, limit in (("nicId", nic_id, 200), ("headEndSystemId", hes, 100)):
             if value is None or value == "":
                 self._error(where, field, "This field is required.")
@@ -165,7 +168,7 @@ def _is_int(value) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    return text.isdigit() or (text[:1] in "+-" and text[1:].isdigit())
+    return text.isdecimal() or (text[:1] in "+-" and text[1:].isdecimal())  # what int() reads
 
 
 # --- readers ----------------------------------------------------------------------

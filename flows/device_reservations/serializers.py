@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from flows.device_reservations.devices import RECORD_ID_MAX, RECORD_ID_MIN
 from hub.timefmt import OffsetDateTimeField
 
 
@@ -23,7 +24,7 @@ class ReservationHeader(serializers.Serializer):
 class ReservationDevice(serializers.Serializer):
     """One device of `deviceList` (documentation: rows are checked by devices.py, not by this class)."""
 
-    recordId = serializers.IntegerField()
+    recordId = serializers.IntegerField(min_value=RECORD_ID_MIN, max_value=RECORD_ID_MAX)
     nicId = serializers.CharField(max_length=200)
     headEndSystemId = serializers.CharField(max_length=100)
     reservationStartDateTime = OffsetDateTimeField(required=False, allow_null=True)

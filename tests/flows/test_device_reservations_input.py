@@ -70,6 +70,12 @@ def test_a_later_reservation_adds_devices_and_updates_windows(derms_client):
     [
         (["1,ECB-1,ECOBEE,,", "x,ECB-2,ECOBEE,,"], "file line 3", "recordId: A valid integer is required."),
         (["1,,ECOBEE,,"], "file line 2", "nicId: This field is required."),
+        (["1,ECB-1,ECOBEE,,", "²,ECB-2,ECOBEE,,"], "file line 3", "recordId: A valid integer is required."),
+        (
+            ["99999999999999999999,ECB-1,ECOBEE,,"],
+            "file line 2",
+            "recordId: Ensure this value is between -9223372036854775808 and 9223372036854775807.",
+        ),
         (["1,ECB-1,,,"], "file line 2", "headEndSystemId: This field is required."),
         (
             ["1,ECB-1,ECOBEE,,", "2,ECB-1,ECOBEE,,"],
@@ -150,6 +156,7 @@ def test_missing_parts_and_bad_header_fields(derms_client):
         (lambda m: m.update(deviceList=[]), "deviceList"),
         (lambda m: m.pop("deviceList"), "deviceList"),
         (lambda m: m["deviceList"][1].update(recordId="one"), "deviceList[1].recordId"),
+        (lambda m: m["deviceList"][1].update(recordId=2**63), "deviceList[1].recordId"),
         (lambda m: m["deviceList"][1].pop("nicId"), "deviceList[1].nicId"),
         (lambda m: m["deviceList"][1].update(nicId="ECB-000001"), "deviceList[1].nicId"),
         (lambda m: m["deviceList"][1].update(nicId=["ECB-1"]), "deviceList[1].nicId"),
