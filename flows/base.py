@@ -191,6 +191,19 @@ class Flow:
     def send_reply(self, message: Message, body: dict):
         raise NotImplementedError
 
+    def settle(self, message: Message, *, reason: str) -> None:
+        """The message ended abnormally (discarded, or failed outside the normal path): leave the flow's
+        business state settled, nothing waiting on it. Runs inside the transaction that failed its open items."""
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """The one reply owed to `reply_partner` when the message ended abnormally: ackType FAILURE, `reason`."""
+        if self.reply_partner is None:
+            return None
+        body = self.reply(message)
+        if body is not None:
+            body["ackType"] = "FAILURE"
+        return body
+
     def sweep(self) -> None:
         """Checks of the flow's own run by the sweeper every pass (timeouts, overdue answers)."""
 

@@ -193,7 +193,7 @@ def _accepted_copy(flow: Flow, key: str) -> Message | None:
 
 
 def _accept(message: Message, flow: Flow, accepted) -> Response:
-    from hub.processing import message_enqueue
+    from hub.messages import message_enqueue
 
     message.ack = acknowledgement(message, accepted.key, accepted.ack_extra)
     message.accepted_key = accepted.key

@@ -64,7 +64,13 @@ class Message(models.Model):
     reply_status = models.CharField(max_length=10, choices=Reply.choices, default=Reply.NONE)
     reply_body = models.JSONField(null=True, blank=True)
     reply_attempts = models.PositiveIntegerField(default=0)
-    # Processing bookkeeping.
+    # Processing bookkeeping. `claim` is the token of the worker that owns the message now ("" for
+    # none); every write of that worker checks it (hub/claims.py).
+    claim = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # Task runs that ended in an unexpected error or whose worker stopped answering; bounded by RETRY_ATTEMPTS.
+    crashes = models.PositiveIntegerField(default=0)
+    # Why the message did not end normally: the last unexpected error, or the discard reason.
+    last_error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
 from flows.base import Outcome
+from hub.claims import Abandoned, MessageClaim, db_patiently
 from hub.models import Item, OutboundCall
 
 
 def backoff_s(attempts: int) -> float:
-    """Delay before attempt `attempts + 1`: doubling from RETRY_FIRST_S, capped, ±20 % jitter."""
-    base = min(settings.RETRY_FIRST_S * 2 ** max(attempts - 1, 0), settings.RETRY_MAX_S)
-    return base * random.uniform(0.8, 1.2)
+    """Delay before attempt `attempts + 1`: doubling from RETRY_FIRST_S with ±20 % jitter, never past RETRY_MAX_S.
+
+    The exponent stops growing once the cap is reached, so any number of attempts is fine.
+    """
+    doublings = min(max(attempts - 1, 0), 64)
+    return min(settings.RETRY_FIRST_S * 2.0**doublings * random.uniform(0.8, 1.2), settings.RETRY_MAX_S)
+
+
+def retries_exhausted(*, attempts: int, first_failed_at: datetime | None, now: datetime) -> bool:
+    """The contract's bound on retries: RETRY_ATTEMPTS attempts, or RETRY_WINDOW_S since the first failure."""
+    if attempts >= settings.RETRY_ATTEMPTS:
+        return True
+    return first_failed_at is not None and (now - first_failed_at).total_seconds() >= settings.RETRY_WINDOW_S
 
 
 ITEM_OUTCOME_FIELDS = [
@@ -34,37 +46,67 @@ ITEM_OUTCOME_FIELDS = [
 
 
 class RecordBuffer:
-    """Item outcomes and call records written in bulk, FLUSH_EVERY items at a time.
+    """Item outcomes and call records written in bulk: FLUSH_EVERY items, or FLUSH_AFTER_S seconds, at a time.
 
-    A worker that dies loses at most the unwritten outcomes: those items are
-    still open and are sent again with the same transaction id, which the
-    partner recognises.
+    Outcomes are written only while `claim` is held: an owner that lost its
+    message (discarded, taken back) writes its call records, which happened,
+    but changes no item. A database that is restarting is waited for, with
+    the outcomes kept in memory. A worker killed outright loses at most the
+    unwritten outcomes: those items are still open and are sent again with
+    the same transaction id, which the partner recognises.
     """
 
     FLUSH_EVERY = 200
+    FLUSH_AFTER_S = 1.0
 
-    def __init__(self):
-        self.lock = threading.Lock()
+    def __init__(self, claim: MessageClaim):
+        self.claim = claim
+        self.lock = threading.Lock()  # guards the lists
+        self.writing = threading.Lock()  # one flush at a time, so outcomes are written in order
         self.items: list[Item] = []
         self.calls: list[OutboundCall] = []
+        self.since = time.monotonic()
 
     def add(self, items: list[Item], calls: list[OutboundCall]) -> None:
         with self.lock:
             self.items.extend(items)
             self.calls.extend(calls)
-            full = len(self.items) >= self.FLUSH_EVERY
-        if full:
+            due = len(self.items) >= self.FLUSH_EVERY or time.monotonic() - self.since >= self.FLUSH_AFTER_S
+        if due:
             self.flush()
 
     def flush(self) -> None:
-        with self.lock:
-            items, calls = self.items, self.calls
-            self.items, self.calls = [], []
-        if not items and not calls:
-            return
+        """Write what is buffered; raises Abandoned (after writing the calls) if the claim was lost."""
+        with self.writing:
+            with self.lock:
+                items, calls = self.items, self.calls
+                self.items, self.calls = [], []
+                self.since = time.monotonic()
+            if items or calls:
+                outcomes_save(claim=self.claim, items=items, calls=calls)
+
+
+def outcomes_save(*, claim: MessageClaim, items: list[Item], calls: list[OutboundCall]) -> None:
+    """Write call records and, if `claim` still holds the message, the items' outcomes, in one transaction.
+
+    On PostgreSQL the guarded UPDATE of the message row locks it until the
+    commit, so a discard or a takeover waits for these outcomes or comes
+    wholly before them; never between.
+    """
+
+    def write() -> bool:
+        for call in calls:
+            call.pk = None  # a try that failed mid-way may have set ids; the write is all or nothing
         with transaction.atomic():
             OutboundCall.objects.bulk_create(calls, batch_size=500)
+            if not claim.mine().update(heartbeat_at=timezone.now()):
+                return False
             items_save_outcomes(items=items)
+            return True
+
+    if not db_patiently(write):
+        claim.lost = True
+        raise Abandoned
 
 
 def items_save_outcomes(*, items: list[Item]) -> None:
@@ -97,12 +139,6 @@ def items_save_outcomes(*, items: list[Item]) -> None:
             cursor.executemany(sql, rows)
 
 
-def item_record_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> None:
-    """Write what the partner said about each item; technical errors get a retry time."""
-    item_apply_outcomes(items=items, outcomes=outcomes)
-    items_save_outcomes(items=items)
-
-
 def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> None:
     """Set each item's fields from what the partner said; technical errors get a retry time."""
     now = timezone.now()
@@ -117,7 +153,7 @@ def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> N
             item.external_id = outcome.external_id
         if outcome.status == Outcome.TECHNICAL:
             item.first_failed_at = item.first_failed_at or now
-            if item.attempts >= settings.RETRY_ATTEMPTS:
+            if retries_exhausted(attempts=item.attempts, first_failed_at=item.first_failed_at, now=now):
                 item.status = Item.Status.FAILURE
                 item.next_attempt_at = None
             else:

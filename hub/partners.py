@@ -21,9 +21,10 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from hub.claims import claim_check
 from hub.models import Item, Message, OutboundCall
 
 log = logging.getLogger(__name__)
@@ -108,60 +109,93 @@ def _auth_headers(partner: str, conf: dict, *, refresh: bool = False) -> tuple[d
 # --- concurrency bound -------------------------------------------------------
 _local = threading.local()  # per thread: its requests session and the slots it holds
 
+# While every slot is taken, a waiting thread blocks on one slot for at most this long, then
+# checks its claim (renewing the heartbeat) and tries all slots again.
+SLOT_WAIT_S = 2.0
+
 
 @contextmanager
-def partner_slot(partner: str):
-    """Hold one of PARTNER_CONCURRENCY slots for `partner`, across every process.
+def partner_slot(partner: str, *, wait: bool = True):
+    """Hold one of PARTNER_CONCURRENCY slots for `partner`, across every process; yields whether it got one.
 
     PostgreSQL advisory locks bound all web and worker processes on every
     host; on SQLite (one machine) file locks under VAR_DIR do the same. A
-    thread may hold its slot across many calls: nested uses are free.
+    thread may hold its slot across many calls: nested uses are free. With
+    `wait=False` a thread takes a free slot or none. Waiting blocks in the
+    database (or on a file lock): it costs one query per SLOT_WAIT_S, not a
+    query per poll.
     """
     held = _local.__dict__.setdefault("slots", set())
-    if partner in held:  # this thread already holds one (see processing.run_parallel)
-        yield
+    if partner in held:  # this thread already holds one (see runner.run_parallel)
+        yield True
         return
     slots = list(range(settings.PARTNER_CONCURRENCY))
     key = zlib.crc32(partner.encode()) & 0x7FFFFFFF
+    vendor = "postgresql" if connection.vendor == "postgresql" else "file"
     while True:
         random.shuffle(slots)
-        for slot in slots:
-            with _try_slot(key, partner, slot) as got:
-                if got:
-                    held.add(partner)
-                    try:
-                        yield
-                    finally:
-                        held.discard(partner)
-                    return
-        time.sleep(0.005)
-
-
-@contextmanager
-def _try_slot(key: int, partner: str, slot: int):
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, slot])
-            held = cur.fetchone()[0]
-        try:
-            yield held
-        finally:
-            if held:
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_unlock(%s, %s)", [key, slot])
-        return
-    lock_dir = settings.VAR_DIR / "locks"
-    lock_dir.mkdir(exist_ok=True)
-    with open(lock_dir / f"{partner}-{slot}.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        slot = next((s for s in slots if _slot_take(vendor, key, partner, s, block=False)), None)
+        if slot is None and wait:
+            slot = slots[0] if _slot_take(vendor, key, partner, slots[0], block=True) else None
+        if slot is not None:
+            held.add(partner)
+            try:
+                yield True
+            finally:
+                held.discard(partner)
+                _slot_free(vendor, key, partner, slot)
+            return
+        if not wait:
             yield False
             return
+        claim_check()  # still ours? (raises Abandoned otherwise) and a heartbeat while waiting
+
+
+def _slot_take(vendor: str, key: int, partner: str, slot: int, *, block: bool) -> bool:
+    if vendor == "postgresql":
+        if not block:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, slot])
+                return cur.fetchone()[0]
+        # A session-level lock, waited for in the server; lock_timeout bounds the wait. Inside a
+        # transaction the wait gets a savepoint, so running out of time leaves the transaction usable.
         try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SET LOCAL lock_timeout = %s", [f"{int(SLOT_WAIT_S * 1000)}ms"])
+                cur.execute("SELECT pg_advisory_lock(%s, %s)", [key, slot])
+            return True
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+                return False
+            raise
+    handles = _local.__dict__.setdefault("slot_files", {})
+    lock_dir = settings.VAR_DIR / "locks"
+    lock_dir.mkdir(exist_ok=True)
+    fh = open(lock_dir / f"{partner}-{slot}.lock", "w")
+    deadline = time.monotonic() + (SLOT_WAIT_S if block else 0)
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            handles[(partner, slot)] = fh
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                fh.close()
+                return False
+            time.sleep(0.02)  # a file lock has no timed wait; this polls a file, not the database
+
+
+def _slot_free(vendor: str, key: int, partner: str, slot: int) -> None:
+    if vendor == "postgresql":
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [key, slot])
+        except (OperationalError, InterfaceError):
+            pass  # the connection is gone, and its session locks with it
+        return
+    fh = _local.__dict__.setdefault("slot_files", {}).pop((partner, slot))
+    fcntl.flock(fh, fcntl.LOCK_UN)
+    fh.close()
 
 
 # --- the call ----------------------------------------------------------------
@@ -246,6 +280,7 @@ def call(
     t0 = time.monotonic()
     status, body, error = None, None, ""
     with partner_slot(partner):
+        claim_check()  # a worker that lost its message starts no call
         for attempt in (1, 2):
             try:
                 auth_headers, basic = _auth_headers(partner, conf, refresh=attempt == 2)

@@ -154,6 +154,8 @@ PARTNER_CONCURRENCY = env.int("PARTNER_CONCURRENCY", default=16)
 RETRY_FIRST_S = env.float("RETRY_FIRST_S", default=5)
 RETRY_MAX_S = env.float("RETRY_MAX_S", default=300)
 RETRY_ATTEMPTS = env.int("RETRY_ATTEMPTS", default=8)
+# …and never longer than this after a record's first failure (whichever bound comes first).
+RETRY_WINDOW_S = env.float("RETRY_WINDOW_S", default=3600)
 DACS_ENROLLMENT_SOURCE = env.str("DACS_ENROLLMENT_SOURCE", default="X1BY")
 
 # Built-in partner stand-ins: on by default only while a partner URL points at them.

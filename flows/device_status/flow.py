@@ -107,7 +107,7 @@ class DeviceStatusChecks(Flow):
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:
-        from hub.processing import message_reopen
+        from hub.messages import message_reopen
 
         cutoff = timezone.now() - timedelta(seconds=settings.STATUS_CHECK_TIMEOUT_S)
         overdue = StatusCheck.objects.filter(

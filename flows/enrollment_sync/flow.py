@@ -127,7 +127,7 @@ class EnrollmentSyncs(Flow):
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:
-        from hub.processing import message_reopen
+        from hub.messages import message_reopen
 
         cutoff = timezone.now() - timedelta(seconds=settings.SYNC_ACK_OVERDUE_S)
         waiting = EnrollmentSync.objects.filter(

@@ -19,8 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_q.tasks import async_task
 
+from hub.messages import message_discard, message_resubmit
 from hub.models import Item, Message
-from hub.processing import message_discard, message_resubmit
 
 BULK_CHUNK = 500  # message ids per queued task
 # Larger selections go through `manage.py reprocess` / `discard`, which name them by flow and status.

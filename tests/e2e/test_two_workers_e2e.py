@@ -46,7 +46,7 @@ def test_two_worker_clusters_never_send_an_item_twice(hub_factory):
         out = hub.manage(
             "shell",
             "-c",
-            "from hub.models import Message; from hub.processing import message_enqueue; "
+            "from hub.models import Message; from hub.messages import message_enqueue; "
             f"m = Message.objects.get(tracking_id='{tracking_id}'); "
             f"[message_enqueue(message_id=m.id) for _ in range({EXTRA_DELIVERIES})]; print('id', m.id)",
         ).stdout

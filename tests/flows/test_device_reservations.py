@@ -205,7 +205,7 @@ def test_after_a_technical_failure_dacs_health_is_checked_before_sending_again(
 def test_retrying_the_failed_devices_settles_the_event_again(
     derms_client, settings, django_capture_on_commit_callbacks
 ):
-    from hub.processing import message_resubmit
+    from hub.messages import message_resubmit
 
     refused = {nic(2)}
     fake = FakeDacs(reserve=lambda body, n: reserved(body, refused=refused))

@@ -8,8 +8,9 @@ from django.core import mail
 from flows.enrollment_requests.flow import dacs_enrollment
 from flows.enrollment_requests.samples import enrollment_message, enrollment_request
 from hub import partners
+from hub.messages import message_resubmit
 from hub.models import Item, Lookup, Message, OutboundCall
-from hub.processing import message_process, message_resubmit, sweep_once
+from hub.processing import message_process, sweep_once
 from tests.posting import accept
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ import pytest
 
 from flows.enrollment_requests.samples import enrollment_message
 from hub.logs import ContextFilter, JsonFormatter, LogContextMiddleware, log_bind, task_finished, task_started
-from hub.processing import Runner, message_process
+from hub.processing import message_process
+from hub.runner import Runner
 from tests.factories import MessageFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +117,7 @@ def test_the_hub_writes_json_to_stdout_at_the_configured_level():
 
 def test_sending_threads_log_with_the_message_ids():
     from hub import logs
-    from hub.processing import run_parallel
+    from hub.runner import run_parallel
 
     message = MessageFactory.build(id=42)
     logs.log_bind_message(message)

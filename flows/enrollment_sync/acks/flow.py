@@ -34,7 +34,7 @@ class EnrollmentSyncAcks(Flow):
         return Accepted(key=key, items=[Item(seq=0, key=key, data=payload)])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
-        from hub.processing import message_reopen
+        from hub.messages import message_reopen
 
         outcomes = {}
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)

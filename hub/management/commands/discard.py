@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from hub.management.commands.reprocess import add_selection_arguments, selected_messages
-from hub.processing import messages_discard
+from hub.messages import messages_discard
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 
 from flows.registry import FLOWS
+from hub.messages import messages_resubmit
 from hub.models import Message
-from hub.processing import messages_resubmit
 
 
 def add_selection_arguments(parser) -> None:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from hub.processing import sweep_once
+from hub.sweeper import sweep_once
 
 
 class Command(BaseCommand):

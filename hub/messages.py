@@ -1,0 +1,211 @@
+"""A message's life after acceptance: enqueue, resubmit, retry failed, reopen, discard, settle; and its selectors.
+
+The admin, the API, the management commands and the flows call these; the
+rules they apply (what may be resubmitted or discarded, and why not) are
+decided here only.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from flows.registry import flow_for
+from hub.activity import activity_record
+from hub.models import Item, Message
+
+# A message whose processing ended for good, or never started, cannot be sent again.
+NOT_RESUBMITTABLE = {
+    Message.Status.REJECTED: "it was rejected, so there is nothing to send",
+    Message.Status.DUPLICATE: "it is a duplicate; its first copy is the one processed",
+    Message.Status.DISCARDED: "it was discarded, and a discarded message is never sent again",
+    Message.Status.RECEIVED: "it is still being received",
+    Message.Status.QUEUED: "it is already queued",
+    Message.Status.PROCESSING: "it is being processed",
+}
+NOT_DISCARDABLE = {
+    Message.Status.REJECTED: "it was rejected; nothing waits on it",
+    Message.Status.DUPLICATE: "it is a duplicate; its first copy is the one processed",
+    Message.Status.DISCARDED: "it is already discarded",
+}
+
+
+def message_resubmit_refusal(message: Message) -> str:
+    """Why `message` cannot be resubmitted, or "" when it can."""
+    return NOT_RESUBMITTABLE.get(message.status, "")
+
+
+def message_discard_refusal(message: Message) -> str:
+    """Why `message` cannot be discarded, or "" when it can."""
+    return NOT_DISCARDABLE.get(message.status, "")
+
+
+def item_counts(message: Message) -> dict[str, int]:
+    rows = message.items.values("status").annotate(n=Count("id")).order_by()
+    return {row["status"]: row["n"] for row in rows}
+
+
+def format_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no items"
+
+
+def message_enqueue(*, message_id: int) -> None:
+    """Queue the processing task once the current transaction commits."""
+
+    def enqueue() -> None:
+        Message.objects.filter(id=message_id).update(enqueued_at=timezone.now())
+        # save=False: a message's own record is its audit trail, so a successful task leaves no
+        # django-q2 Success row (saving one also makes the monitor lock and read up to save_limit
+        # rows per task); failures are kept.
+        async_task("hub.processing.message_process", message_id, task_name=f"message-{message_id}", save=False)
+
+    transaction.on_commit(enqueue)
+
+
+def reply_enqueue(*, message_id: int) -> None:
+    """Queue the sending of the one reply still owed for a message that ended abnormally."""
+    transaction.on_commit(
+        lambda: async_task("hub.processing.message_reply_owed", message_id, task_name=f"reply-{message_id}", save=False)
+    )
+
+
+def message_resubmit(*, message: Message, actor=None, failed_only: bool = False, reason: str = "") -> int:
+    """Send a finished message's items again (all, or only those that failed); returns items reopened."""
+    items = message.items.all()
+    if failed_only:
+        items = items.filter(status__in=(Item.Status.ERROR, Item.Status.FAILURE))
+    with transaction.atomic():
+        reopened = items.update(
+            status=Item.Status.PENDING, attempts=0, next_attempt_at=None, first_failed_at=None, last_error=""
+        )
+        updated = (
+            Message.objects.filter(id=message.id)
+            .exclude(status__in=NOT_RESUBMITTABLE)
+            .update(
+                status=Message.Status.QUEUED,
+                claim="",
+                crashes=0,
+                last_error="",
+                reply_status=Message.Reply.NONE,
+                reply_attempts=0,
+                next_attempt_at=None,
+                finished_at=None,
+                enqueued_at=None,
+            )
+        )
+        if not updated:
+            transaction.set_rollback(True)
+            return 0
+        kind = "retry_failed" if failed_only else "resubmitted"
+        activity_record(message=message, kind=kind, actor=actor, text=f"{reopened} item(s) reopened. {reason}".strip())
+        message_enqueue(message_id=message.id)
+    return reopened
+
+
+def message_reopen(*, message_id: int, text: str) -> bool:
+    """Queue a finished message again whose reply has become due since (see Flow.reply_due)."""
+    reopened = Message.objects.filter(
+        id=message_id,
+        reply_status=Message.Reply.NONE,
+        status__in=(Message.Status.COMPLETED, Message.Status.COMPLETED_WITH_ERRORS, Message.Status.FAILED),
+    ).update(status=Message.Status.QUEUED, claim="", next_attempt_at=None, finished_at=None, enqueued_at=None)
+    if reopened:
+        activity_record(message=Message(id=message_id), kind="reopened", text=text)
+        message_enqueue(message_id=message_id)
+    return bool(reopened)
+
+
+def message_discard(*, message: Message, actor=None, reason: str) -> bool:
+    """End a message for good and settle what waited on it (see message_settle)."""
+    return message_settle(
+        message=message,
+        status=Message.Status.DISCARDED,
+        reason=f"Discarded: {reason}" if reason else "Discarded",
+        kind="discarded",
+        actor=actor,
+        note=reason,
+        allowed=None,
+    )
+
+
+def message_settle(
+    *,
+    message: Message,
+    status: str,
+    reason: str,
+    kind: str,
+    actor=None,
+    note: str | None = None,
+    allowed: tuple[str, ...] | None,
+    token: str | None = None,
+) -> bool:
+    """End a message abnormally, as a technical failure would, leaving nothing waiting on it.
+
+    In one transaction: the message takes `status` and loses its owner (the
+    worker that held it starts no further call and writes no outcome),
+    records not yet final become FAILURE with `reason`, and the flow settles
+    its business state (Flow.settle). The partner owed an answer gets exactly
+    one, with ackType FAILURE and `reason` as its text, sent by a task with
+    the usual retries. `allowed` limits the statuses it may end from (None:
+    any but those NOT_DISCARDABLE); `token` requires that owner's claim.
+    The timeline records `note` (the reason by default).
+    """
+    flow = flow_for(message.flow)
+    with transaction.atomic():
+        mine = Message.objects.filter(id=message.id)
+        mine = mine.filter(status__in=allowed) if allowed is not None else mine.exclude(status__in=NOT_DISCARDABLE)
+        if token is not None:
+            mine = mine.filter(claim=token)
+        current = mine.select_for_update().first()
+        if current is None:
+            return False
+        owed = flow.reply_partner is not None and current.reply_status != Message.Reply.SENT
+        Message.objects.filter(id=message.id).update(
+            status=status,
+            claim="",
+            ack_type="FAILURE",
+            last_error=reason,
+            finished_at=timezone.now(),
+            next_attempt_at=None,
+            reply_status=Message.Reply.PENDING if owed else current.reply_status,
+            reply_attempts=0 if owed else current.reply_attempts,
+        )
+        current.items.filter(status__in=Item.OPEN).update(
+            status=Item.Status.FAILURE, last_error=reason, next_attempt_at=None, updated_at=timezone.now()
+        )
+        current.status = status
+        flow.settle(current, reason=reason)
+        activity_record(message=current, kind=kind, actor=actor, text=reason if note is None else note)
+        if owed:
+            reply_enqueue(message_id=current.id)
+        if status == Message.Status.FAILED:
+            transaction.on_commit(lambda: flow.finished(current, status))
+    return True
+
+
+def messages_resubmit(
+    *, ids: list[int], actor_id: int | None = None, failed_only: bool = False, reason: str = ""
+) -> int:
+    """Resubmit many messages (a bulk admin action queued as a task, or `manage.py reprocess`); returns how many."""
+    actor = _actor(actor_id)
+    done = 0
+    for message in Message.objects.filter(id__in=ids).only("id", "tracking_id", "status"):
+        if message_resubmit(message=message, actor=actor, failed_only=failed_only, reason=reason):
+            done += 1
+    return done
+
+
+def messages_discard(*, ids: list[int], actor_id: int | None = None, reason: str) -> int:
+    """Discard many messages (a bulk admin action queued as a task, or `manage.py discard`); returns how many."""
+    actor = _actor(actor_id)
+    return sum(
+        message_discard(message=message, actor=actor, reason=reason)
+        for message in Message.objects.filter(id__in=ids).only("id", "status", "flow")
+    )
+
+
+def _actor(actor_id: int | None):
+    return get_user_model().objects.filter(id=actor_id).first() if actor_id else None
