@@ -130,8 +130,6 @@ class Flow:
     unit_size: ClassVar[int] = 1
     # The partner the items are sent to (its slots are held per sending thread), or None.
     partner: ClassVar[str | None] = None
-    # Write call records and item outcomes in bulk batches (many small units) rather than per unit.
-    batch_records: ClassVar[bool] = False
     # The partner that waits for the overall reply, or None.
     reply_partner: ClassVar[str | None] = None
     # What the API docs (hub/schema.py) show for the request body: a serializer,

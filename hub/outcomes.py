@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -46,44 +45,57 @@ ITEM_OUTCOME_FIELDS = [
 
 
 class RecordBuffer:
-    """Item outcomes and call records written in bulk: FLUSH_EVERY items, or FLUSH_AFTER_S seconds, at a time.
+    """Item outcomes and call records of many sending threads written together (a group commit).
 
-    Outcomes are written only while `claim` is held: an owner that lost its
-    message (discarded, taken back) writes its call records, which happened,
-    but changes no item. A database that is restarting is waited for, with
-    the outcomes kept in memory. A worker killed outright loses at most the
-    unwritten outcomes: those items are still open and are sent again with
-    the same transaction id, which the partner recognises.
+    A thread hands over what its call produced and waits until it is
+    written: whichever thread finds no write in progress writes everything
+    handed over so far, in one transaction, while the others wait. So no
+    thread starts its next call before its last outcome is stored, and an
+    owner that freezes or dies leaves at most its calls in flight (the
+    partner bound) to be sent again, each with the same transaction id.
+    Outcomes are written only while `claim` is held (see outcomes_save).
     """
-
-    FLUSH_EVERY = 200
-    FLUSH_AFTER_S = 1.0
 
     def __init__(self, claim: MessageClaim):
         self.claim = claim
-        self.lock = threading.Lock()  # guards the lists
-        self.writing = threading.Lock()  # one flush at a time, so outcomes are written in order
+        self.cond = threading.Condition()
         self.items: list[Item] = []
         self.calls: list[OutboundCall] = []
-        self.since = time.monotonic()
+        self.open = 1  # the batch new outcomes join
+        self.written = 0  # the last batch written (or failed)
+        self.writing = False
+        self.failure: BaseException | None = None
 
     def add(self, items: list[Item], calls: list[OutboundCall]) -> None:
-        with self.lock:
+        """Hand over one call's outcomes; returns once they are written, raises if that failed."""
+        with self.cond:
             self.items.extend(items)
             self.calls.extend(calls)
-            due = len(self.items) >= self.FLUSH_EVERY or time.monotonic() - self.since >= self.FLUSH_AFTER_S
-        if due:
-            self.flush()
+            mine = self.open
+            while self.written < mine and self.failure is None:
+                if self.writing:
+                    self.cond.wait()
+                else:
+                    self._write_batch()
+            if self.failure is not None:
+                raise self.failure
 
-    def flush(self) -> None:
-        """Write what is buffered; raises Abandoned (after writing the calls) if the claim was lost."""
-        with self.writing:
-            with self.lock:
-                items, calls = self.items, self.calls
-                self.items, self.calls = [], []
-                self.since = time.monotonic()
-            if items or calls:
-                outcomes_save(claim=self.claim, items=items, calls=calls)
+    def _write_batch(self) -> None:
+        """Write the open batch; called holding self.cond, which is released during the write."""
+        batch, items, calls = self.open, self.items, self.calls
+        self.items, self.calls = [], []
+        self.open += 1
+        self.writing = True
+        self.cond.release()
+        try:
+            outcomes_save(claim=self.claim, items=items, calls=calls)
+        except BaseException as exc:
+            self.failure = exc
+        finally:
+            self.cond.acquire()
+            self.writing = False
+            self.written = batch
+            self.cond.notify_all()
 
 
 def outcomes_save(*, claim: MessageClaim, items: list[Item], calls: list[OutboundCall]) -> None:

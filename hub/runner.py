@@ -30,7 +30,7 @@ from hub.claims import Abandoned, MessageClaim, claim_in_force
 from hub.leases import lease_release, lease_take
 from hub.messages import format_counts, item_counts, message_enqueue
 from hub.models import Item, Message, OutboundCall
-from hub.outcomes import RecordBuffer, backoff_s, item_apply_outcomes, outcomes_save
+from hub.outcomes import RecordBuffer, backoff_s, item_apply_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -232,13 +232,8 @@ class Runner:
         try:
             run_parallel(self.send_unit, units, settings.PARTNER_CONCURRENCY, slot=slot)
         except OutOfTime:
-            self.records.flush()
             self.release(timezone.now())
             raise Abandoned from None
-        finally:
-            # What partners already answered is written even when a thread failed or the claim was
-            # lost (the flush then keeps the calls and drops the outcomes).
-            self.records.flush()
         return True
 
     def send_unit(self, items: list[Item]) -> None:
@@ -249,10 +244,8 @@ class Runner:
         with partners.recording_into(calls.append):
             outcomes = self.flow.send(self.message, items)
         item_apply_outcomes(items=items, outcomes=outcomes)
-        if self.flow.batch_records:
-            self.records.add(items, calls)
-        else:
-            outcomes_save(claim=self.claim, items=items, calls=calls)
+        # Stored before this thread's next call: a worker that stops leaves only its calls in flight to resend.
+        self.records.add(items, calls)
 
     # --- the reply owed to the partner ------------------------------------------
     def send_reply(self) -> datetime | None:

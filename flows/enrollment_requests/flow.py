@@ -96,7 +96,6 @@ class EnrollmentRequests(Flow):
     sender = System.DERMS
     path = "derms/enrollment-requests"
     partner = System.DACS
-    batch_records = True
     reply_partner = System.DERMS
     request_serializer = EnrollmentMessage
     request_examples = {"enrollment collection": enrollment_message("DRMS-ENR-20261126-0001", 1)}
