@@ -127,7 +127,7 @@ def test_a_frozen_worker_sends_nothing_once_its_message_was_taken_back(hub_facto
         # Only what was in flight when the worker froze is sent again.
         assert len(twice) <= concurrency, twice
         assert len(hub.records("DERMS", endpoint="enrollment_response", key="E2E-FRZ-1")) == 1
-        kinds = "Activity.objects.filter(message__tracking_id='%s').values_list('kind', flat=True)" % tracking_id
+        kinds = f"Activity.objects.filter(message__tracking_id='{tracking_id}').values_list('kind', flat=True)"
         timeline = shell(hub, f"from hub.models import Activity; print(sorted(set({kinds})))")
         assert "taken_back" in timeline
     finally:
