@@ -59,6 +59,8 @@ def email_enqueue(*, email_id: int) -> None:
 
 def email_deliver(email_id: int) -> bool:
     """The task: claim the email, send it, record the outcome. A task delivered twice finds it taken and stops."""
+    from hub.outcomes import backoff_s  # hub.outcomes imports flows.base, which imports this module
+
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed = Notification.objects.filter(
@@ -75,8 +77,6 @@ def email_deliver(email_id: int) -> bool:
         mail.send()
     except Exception as exc:  # refused, timed out, rejected: every SMTP failure is retried
         error = f"{type(exc).__name__}: {exc}"
-        from hub.outcomes import backoff_s  # hub.outcomes imports flows.base, which imports this module
-
         retry_at = timezone.now() + timedelta(seconds=backoff_s(email.attempts))
         if mine.update(error=error, claim_token="", **_after_failure(attempts=email.attempts, retry_at=retry_at)):
             _log_failure(email=email, error=error)
