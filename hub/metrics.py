@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from hub.health import BACKLOG, worker_heartbeat
-from hub.models import Item, Message, OutboundCall
+from hub.models import Item, Message, Notification, OutboundCall
 
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -89,6 +89,14 @@ def partner_metrics() -> Iterator[Metric]:
     yield latency
 
 
+def email_metrics() -> Iterator[Metric]:
+    """Emails by kind and status: RETRY growing means the SMTP server is down, FAILED ones wait for support."""
+    emails = GaugeMetricFamily("hub_emails", "Emails by kind and status.", labels=["kind", "status"])
+    for row in Notification.objects.values("kind", "status").annotate(n=Count("id")).order_by():
+        emails.add_metric([row["kind"], row["status"]], row["n"])
+    yield emails
+
+
 def score_file_metrics() -> Iterator[Metric]:
     try:
         score_file = apps.get_model("device_scores", "ScoreFile")
@@ -108,6 +116,7 @@ class DatabaseCollector:
         yield from message_metrics()
         yield from queue_metrics()
         yield from partner_metrics()
+        yield from email_metrics()
         yield from score_file_metrics()
 
 

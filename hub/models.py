@@ -216,15 +216,38 @@ class Activity(models.Model):
 
 
 class Notification(models.Model):
+    """An email, kept like a message: recorded with its content before it is sent, then sent and retried by tasks."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED"
+        SENDING = "SENDING"
+        RETRY = "RETRY"
+        SENT = "SENT"
+        FAILED = "FAILED"
+
+    WAITING = (Status.QUEUED, Status.RETRY)
+
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=300)
     recipients = models.JSONField(default=list)
-    sent_at = models.DateTimeField(auto_now_add=True)
-    error = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a send task was last enqueued: the sweeper enqueues again only if the broker lost it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField("last error", blank=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="hub_notif_status_due")]
+        permissions = [("resend_notification", "Can send an email again")]
 
     def __str__(self) -> str:
         return self.subject

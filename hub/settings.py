@@ -194,6 +194,9 @@ if "EMAIL_URL" in env.ENVIRON:
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Seconds per SMTP operation: a server that accepts and never answers fails the attempt, which is retried,
+# well before the sweeper takes the send back as stale (STALE_AFTER_S).
+EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="derms-dacs-hub@localhost")
 NOTIFY_TECHNICAL_EMAILS = env.list("NOTIFY_TECHNICAL_EMAILS", default=[])
 NOTIFY_BUSINESS_EMAILS = env.list("NOTIFY_BUSINESS_EMAILS", default=[])

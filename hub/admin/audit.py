@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from hub.models import Activity, Item, Lookup, Notification, OutboundCall
+from hub.notify import emails_send_again
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -80,9 +82,52 @@ class ActivityAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("sent_at", "kind", "subject", "error")
-    list_filter = ("kind",)
+    list_display = (
+        "id",
+        "created_at",
+        "kind",
+        "subject",
+        "status_shown",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "error",
+    )
+    list_filter = ("status", "kind")
     raw_id_fields = ("message",)
+    exclude = ("body_html",)
+    actions = ["send_again"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body_text", "body_html")
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj: Notification) -> str:
+        """What support staff want to know at a glance: sent, still trying, or given up."""
+        limit = settings.RETRY_ATTEMPTS
+        return {
+            Notification.Status.QUEUED: "Queued",
+            Notification.Status.SENDING: f"Sending (attempt {obj.attempts} of {limit})",
+            Notification.Status.RETRY: f"Retrying ({obj.attempts} of {limit} attempts failed)",
+            Notification.Status.SENT: "Sent",
+            Notification.Status.FAILED: f"FAILED after {obj.attempts} attempt(s)",
+        }.get(obj.status, obj.status)
+
+    def has_send_again_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("hub.resend_notification")
+
+    @admin.action(permissions=["send_again"], description="Send again (failed emails, or a copy of sent ones)")
+    def send_again(self, request: HttpRequest, queryset) -> None:
+        chosen = list(queryset.filter(status__in=(Notification.Status.FAILED, Notification.Status.SENT)))
+        queued = emails_send_again(ids=[email.id for email in chosen])
+        for email in chosen:
+            self.log_change(request, email, "Queued to be sent again")
+        if queued:
+            self.message_user(request, f"{queued} email(s) queued to be sent again.", messages.SUCCESS)
+        if skipped := queryset.count() - len(chosen):
+            self.message_user(
+                request, f"{skipped} email(s) not queued: only failed or sent emails are sent again.", messages.WARNING
+            )
 
 
 @admin.register(Lookup)

@@ -19,6 +19,7 @@ SUPPORT_EXTRA = (
     ("hub", "resubmit_message"),
     ("hub", "discard_message"),
     ("hub", "test_connection"),
+    ("hub", "resend_notification"),
     ("hub", "add_lookup"),
     ("hub", "change_lookup"),
     ("hub", "delete_lookup"),

@@ -57,7 +57,9 @@ def test_a_check_times_out_then_its_late_response_is_passed_on(hub_factory):
     (failure,) = updates_at_dacs(hub)
     assert failure["transactionId"] == "E2E-SILENT"
     assert failure["result"] == {"status": "FAILURE", "message": "No response from DERMS within 3 seconds"}
-    mails = [m for m in hub.emails() if "timed out" in m["Subject"]]
+    mails = hub.wait_for(
+        lambda: [m for m in hub.emails() if "timed out" in m["Subject"]], timeout=60, what="the timeout email"
+    )
     assert len(mails) == 1 and mails[0]["To"] == "ops@utility.example"
 
     late = hub.post("derms/device-status-responses", status_response("E2E-SILENT"))

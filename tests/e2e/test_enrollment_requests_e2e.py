@@ -44,7 +44,7 @@ def test_dacs_down_for_the_whole_window_then_resubmitted(hub_factory):
     (reply,) = responses_at_derms(hub, "E2E-DOWN")
     assert reply["ackType"] == "FAILURE"
     assert {r["responseCode"] for r in reply["responses"]} == {"FAILURE"}
-    mails = hub.emails()
+    mails = hub.wait_for(hub.emails, timeout=60, what="the technical email")  # sent by its own task
     assert len(mails) == 1 and "Technical failure" in mails[0]["Subject"]
     assert mails[0]["To"] == "ops@utility.example"
 

@@ -50,6 +50,8 @@ def test_dacs_down_at_first_then_a_csv_reservation_with_a_refused_device(hub):
     sent = sorted(d["nicId"] for c in calls for d in c["body"]["deviceList"])
     assert sent == sorted(nic(i) for i in range(1, 3001))
     assert event_status(hub, "EVT-E2E-1") == "PARTIALLY_RESERVED"
+    # Each email is sent by its own task.
+    hub.wait_for(lambda: len(hub.emails()) == 2, timeout=60, what="the business and technical emails")
     mails = {m["To"]: m["Subject"] for m in hub.emails()}
     assert mails["programs@utility.example"].endswith("EVT-E2E-1: ERROR")
     assert "Reservation errors" in mails["ops@utility.example"]

@@ -141,14 +141,17 @@ def age(check_message, seconds):
     StatusCheck.objects.filter(check_message=check_message).update(asked_at=timezone.now() - timedelta(seconds=seconds))
 
 
-def test_an_unanswered_check_times_out_and_dacs_is_told_failure(dacs_client, derms_client, fake, settings):
+def test_an_unanswered_check_times_out_and_dacs_is_told_failure(
+    dacs_client, derms_client, fake, settings, django_capture_on_commit_callbacks
+):
     settings.STATUS_CHECK_TIMEOUT_S = 7200
     check_message = accept(dacs_client, CHECKS, status_check("CD-1"))
     young = accept(dacs_client, CHECKS, status_check("CD-2"))
     message_process(check_message.id)
     age(check_message, 7201)
     age(young, 7000)
-    sweep_once()
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_once()
     check = StatusCheck.objects.get(check_message=check_message)
     assert check.state == "TIMED_OUT" and check.timed_out_at is not None
     assert StatusCheck.objects.get(check_message=young).state in ("RECEIVED", "FORWARDED")
@@ -165,8 +168,9 @@ def test_an_unanswered_check_times_out_and_dacs_is_told_failure(dacs_client, der
             }
         }
     ]
-    sweep_once()
-    message_process(check_message.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_once()
+        message_process(check_message.id)
     assert len(fake.to_dacs()) == 1 and len(mail.outbox) == 1, "one FAILURE and one email, however often swept"
 
     late = accept(derms_client, RESPONSES, status_response("CD-1"))
@@ -188,11 +192,14 @@ def test_a_response_received_before_the_deadline_is_not_timed_out(dacs_client, d
     assert mail.outbox == []
 
 
-def test_derms_unreachable_after_retries_tells_dacs_failure(dacs_client, fake, settings):
+def test_derms_unreachable_after_retries_tells_dacs_failure(
+    dacs_client, fake, settings, django_capture_on_commit_callbacks
+):
     settings.RETRY_ATTEMPTS = 3
     fake.derms = lambda body: DOWN
     check_message = accept(dacs_client, CHECKS, status_check("CD-1"))
-    message_process(check_message.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_process(check_message.id)
     check_message.refresh_from_db()
     assert check_message.status == Message.Status.FAILED
     assert check_message.items.get().status == Item.Status.FAILURE

@@ -157,11 +157,14 @@ def test_a_second_acknowledgement_is_not_passed_on(dacs_client, derms_client, fa
     assert again.status_code == 200 and again.json()["duplicate"] is True
 
 
-def test_derms_unreachable_after_retries_is_a_failure_with_a_technical_email(dacs_client, fake, settings):
+def test_derms_unreachable_after_retries_is_a_failure_with_a_technical_email(
+    dacs_client, fake, settings, django_capture_on_commit_callbacks
+):
     settings.RETRY_ATTEMPTS = 3
     fake.derms = lambda body: DOWN
     message = accept(dacs_client, SYNCS, sync_request("SYNC-1"))
-    message_process(message.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_process(message.id)
     (ack,) = fake.to_dacs()
     assert (ack["status"], ack["message"]) == ("FAILURE", "DERMS could not be reached: HTTP 503")
     message.refresh_from_db()
@@ -188,14 +191,17 @@ def test_an_unknown_sync_gets_404_and_is_stored(derms_client):
     assert stored.status == Message.Status.REJECTED and stored.http_status == 404 and stored.message_key == "NOPE"
 
 
-def test_an_unacknowledged_sync_is_flagged_overdue_and_reported(dacs_client, derms_client, fake, settings):
+def test_an_unacknowledged_sync_is_flagged_overdue_and_reported(
+    dacs_client, derms_client, fake, settings, django_capture_on_commit_callbacks
+):
     settings.SYNC_ACK_OVERDUE_S = 7200
     fake.derms = lambda body: LATER
     message = accept(dacs_client, SYNCS, sync_request("SYNC-1"))
     message_process(message.id)
     EnrollmentSync.objects.filter(sync_message=message).update(received_at=timezone.now() - timedelta(hours=3))
-    sweep_once()
-    sweep_once()
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_once()
+        sweep_once()
     sync = sync_of(message)
     assert sync.overdue_at is not None and sync.state == "FORWARDED"
     (email,) = mail.outbox

@@ -106,6 +106,13 @@ def failed_enrollment(
     Activity.objects.create(message=message, kind="accepted", text=f"{len(nic_ids)} item(s)")
     Activity.objects.create(message=message, kind="finished", text="FAILED")
     Notification.objects.create(
-        message=message, kind="technical_error", subject="Technical failure", recipients=["ops@utility.example"]
+        message=message,
+        kind="technical_error",
+        subject="Technical failure",
+        recipients=["ops@utility.example"],
+        body_text="Technical failure",
+        status=Notification.Status.SENT,
+        attempts=1,
+        sent_at=now,
     )
     return message

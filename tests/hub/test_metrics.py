@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.models import Item, Message, OutboundCall
+from hub.models import Item, Message, Notification, OutboundCall
 from tests.factories import EnrollmentItemFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,14 @@ def test_it_counts_messages_by_flow_and_status_and_items_by_status(client):
     assert got[("hub_messages", (flow, ("status", "COMPLETED")))] == 1
     assert got[("hub_items", (flow, ("status", "SUCCESS")))] == 3
     assert got[("hub_items", (flow, ("status", "ERROR")))] == 1
+
+
+def test_it_counts_emails_by_kind_and_status(client):
+    for kind, status in [("technical_error", "RETRY"), ("technical_error", "RETRY"), ("score_complete", "SENT")]:
+        Notification.objects.create(kind=kind, subject="s", recipients=["ops@utility.example"], status=status)
+    got = samples(client)
+    assert got[("hub_emails", (("kind", "technical_error"), ("status", "RETRY")))] == 2
+    assert got[("hub_emails", (("kind", "score_complete"), ("status", "SENT")))] == 1
 
 
 def test_it_shows_queue_depth_and_the_oldest_unfinished_message(client):
