@@ -16,7 +16,7 @@ from flows.device_scores.claims import file_claim, file_finish, file_note, file_
 from flows.device_scores.destinations import Delivery
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.remote import RemoteError
-from flows.device_scores.sources import Entry
+from flows.device_scores.sources import Entry, source_rename_aside
 from hub.leases import lease_take
 
 SENT_PREFIX = "Sent-"
@@ -50,7 +50,7 @@ def _rename(source, file: ScoreFile, prefix: str) -> None:
     """Rename on the source, then let go of the claim: held until here, so no other run takes the file."""
     new_name = prefix + file.name
     try:
-        source.rename(file.name, new_name)
+        new_name = source_rename_aside(source=source, name=file.name, new_name=new_name)
     except REMOTE_ERRORS as exc:
         note = f"renaming to {new_name} failed: {exc}"
         file_finish(file=file, status=file.status, error=f"{file.error}; {note}" if file.error else note)

@@ -281,3 +281,21 @@ def test_two_runs_started_at_once_send_each_file_once(inbox, derms):
     assert names(inbox) == [f"Sent-SDCSE_{n}.csv" for n in range(1, 6)]
     assert sum(r.files_sent for r in results if r is not None) == 5
     assert ScoreFile.objects.filter(status="SENT").count() == 5
+
+
+def test_a_rename_never_overwrites_an_earlier_sent_or_error_file(inbox, derms):
+    drop(inbox, "Sent-SDCSE_1.csv", b"sent last week\n")
+    drop(inbox, "Sent-SDCSE_1.csv.1", b"sent the week before\n")
+    drop(inbox, "Error-SDCSE_2.csv", b"refused last week\n")
+    drop(inbox, "SDCSE_1.csv", score_csv(2), age_s=90)
+    drop(inbox, "SDCSE_2.csv", BAD_HEADER, age_s=60)
+    result = run()
+    assert (inbox / "Sent-SDCSE_1.csv").read_bytes() == b"sent last week\n"
+    assert (inbox / "Sent-SDCSE_1.csv.1").read_bytes() == b"sent the week before\n"
+    assert (inbox / "Sent-SDCSE_1.csv.2").read_bytes() == score_csv(2)
+    assert (inbox / "Error-SDCSE_2.csv").read_bytes() == b"refused last week\n"
+    assert (inbox / "Error-SDCSE_2.csv.1").read_bytes() == BAD_HEADER
+    assert dict(result.files.values_list("name", "renamed_to")) == {
+        "SDCSE_1.csv": "Sent-SDCSE_1.csv.2",
+        "SDCSE_2.csv": "Error-SDCSE_2.csv.1",
+    }
