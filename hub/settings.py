@@ -252,11 +252,26 @@ SCORE_DONE_PREFIXES = env.list("SCORE_DONE_PREFIXES", default=["Sent-", "Error-"
 SCORE_TEMP_SUFFIXES = env.list("SCORE_TEMP_SUFFIXES", default=[".part", ".tmp", ".filepart"])
 SCORE_MIN_AGE_S = env.float("SCORE_MIN_AGE_S", default=5)
 SCORE_SCHEDULE_MINUTES = env.int("SCORE_SCHEDULE_MINUTES", default=15)
-SCORE_CLAIM_STALE_S = env.float("SCORE_CLAIM_STALE_S", default=900)
 SCORE_HEARTBEAT_S = env.float("SCORE_HEARTBEAT_S", default=10)
 SCORE_SSH_TIMEOUT_S = env.float("SCORE_SSH_TIMEOUT_S", default=30)
 SCORE_SFTP_REQUEST_BYTES = env.int("SCORE_SFTP_REQUEST_BYTES", default=255 * 1024)
-SCORE_SEND_TIMEOUT_S = env.float("SCORE_SEND_TIMEOUT_S", default=300)
+# A run on the cluster stops taking files in time to finish the one in hand, waiting up to this
+# long for DERMS's answer, within TASK_BUDGET_S: the wait must leave room for moving the file.
+SCORE_SEND_TIMEOUT_S = env.float("SCORE_SEND_TIMEOUT_S", default=min(300, TASK_BUDGET_S / 2))
+if not 0 < SCORE_SEND_TIMEOUT_S < TASK_BUDGET_S:
+    raise environ.ImproperlyConfigured(
+        f"SCORE_SEND_TIMEOUT_S ({SCORE_SEND_TIMEOUT_S:g}) must be positive and below TASK_BUDGET_S "
+        f"({TASK_BUDGET_S:g}, itself below Q_TIMEOUT_S): a score run waiting that long for DERMS's answer "
+        "would be killed by the worker's task timeout"
+    )
+# A file claim or a run silent this long lost its worker: the claim is taken back, the run ended.
+# A live run is silent at most while it waits for an answer (DERMS's, or one SFTP operation's).
+SCORE_CLAIM_STALE_S = env.float("SCORE_CLAIM_STALE_S", default=300)
+if SCORE_CLAIM_STALE_S <= max(SCORE_SEND_TIMEOUT_S, SCORE_SSH_TIMEOUT_S) + SCORE_HEARTBEAT_S:
+    raise environ.ImproperlyConfigured(
+        f"SCORE_CLAIM_STALE_S ({SCORE_CLAIM_STALE_S:g}) must be above SCORE_SEND_TIMEOUT_S and "
+        "SCORE_SSH_TIMEOUT_S plus SCORE_HEARTBEAT_S: a live run would be taken for a dead one"
+    )
 SCORE_NO_FILE_EMAIL = env.bool("SCORE_NO_FILE_EMAIL", default=False)
 if SCORE_DESTINATION != "rest" and not SCORE_DESTINATION.startswith("sftp://"):
     raise environ.ImproperlyConfigured("SCORE_DESTINATION must be 'rest' or 'sftp://user@host:port/path'")

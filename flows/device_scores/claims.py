@@ -51,6 +51,12 @@ def file_claim(*, run: ScoreRun, source: str, entry: Entry) -> ScoreFile | None:
     return None
 
 
+def run_touch(*, run_id: int) -> None:
+    """Show that the run's worker is alive; a run the sweeper has ended must stop."""
+    if not ScoreRun.objects.filter(pk=run_id, status=ScoreRun.Status.RUNNING).update(heartbeat_at=timezone.now()):
+        raise ClaimLost(f"score run {run_id} was ended by the sweeper (its worker was silent too long)")
+
+
 def file_touch(*, file: ScoreFile) -> None:
     if not ScoreFile.objects.filter(pk=file.pk, claim_key=file.claim_key).update(heartbeat_at=timezone.now()):
         raise ClaimLost(f"the claim on {file.name} was taken back by another run")

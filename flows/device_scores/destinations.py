@@ -48,20 +48,28 @@ class RestDestination:
     def send(
         self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str, progress: Progress
     ) -> Delivery:
-        result = call(
-            "DERMS",
-            "device_score",
-            self.path,
-            data=_pieces(fileobj, progress),
-            body_length=size,
-            headers={
-                "Content-Type": "text/csv",
-                "X-File-Name": name,
-                "X-Content-SHA256": sha256,
-                "X-Correlation-ID": correlation_id,
-            },
-            read_timeout=settings.SCORE_SEND_TIMEOUT_S,
-        )
+        """`fileobj` is a local file (the source's, or the spooled copy), so it can be streamed twice:
+        an OAuth2 token DERMS no longer takes (401) is renewed and the file sent again, once."""
+        start = fileobj.tell()
+        for attempt in (1, 2):
+            fileobj.seek(start)
+            result = call(
+                "DERMS",
+                "device_score",
+                self.path,
+                data=_pieces(fileobj, progress),
+                body_length=size,
+                headers={
+                    "Content-Type": "text/csv",
+                    "X-File-Name": name,
+                    "X-Content-SHA256": sha256,
+                    "X-Correlation-ID": correlation_id,
+                },
+                read_timeout=settings.SCORE_SEND_TIMEOUT_S,
+            )
+            # After a 401 on a streamed call the chokepoint has dropped its cached token.
+            if not (result.status == 401 and settings.PARTNERS["DERMS"]["auth"] == "oauth2" and attempt == 1):
+                break
         response = result.body if isinstance(result.body, str) else str(result.body or "")
         if result.status is None:
             return Delivery(Delivery.UNREACHABLE, None, result.error, result.call)

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 
 class ScoreRun(models.Model):
@@ -16,6 +17,7 @@ class ScoreRun(models.Model):
         SCHEDULE = "SCHEDULE"
         COMMAND = "COMMAND"
         ADMIN = "ADMIN"
+        FOLLOW_UP = "FOLLOW_UP", "Follow-up"  # started by a run that stopped at its task budget
 
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RUNNING, db_index=True)
@@ -30,6 +32,12 @@ class ScoreRun(models.Model):
     files_failed = models.PositiveIntegerField(default=0)
     bytes_sent = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Why a run ended before its source was empty, when that is no error (the task budget).
+    note = models.TextField(blank=True)
+    # Touched while the run works; a RUNNING run silent for SCORE_CLAIM_STALE_S lost its worker.
+    heartbeat_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The owner of the run lock (a lease) it holds, so that whoever ends a dead run releases that one.
+    lock_owner = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-id"]

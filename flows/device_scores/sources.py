@@ -1,11 +1,13 @@
 """The folder score files are taken from: local (`file:///`) or over SFTP.
 
 Both answer the same four questions: what is there (regular files, with size
-and mtime), what is this one now, give me its bytes, rename it.
+and mtime), what is this one now, give me its bytes, rename it (never over
+another file: `FileExistsError` when the new name is taken).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -19,6 +21,10 @@ from flows.device_scores.remote import Location, RemoteError, location_parse, sf
 from flows.device_scores.sftp_read import PipelinedRead
 
 PIECE = 256 * 1024
+# A source whose folder has this many `Sent-<name>.<n>` already is better reported than searched on.
+MAX_RENAME_SUFFIX = 1000
+# link() refused by the filesystem itself (no hard links there): rename after a check instead.
+NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,20 @@ class LocalSource:
         return self.folder / name
 
     def rename(self, name: str, new_name: str) -> None:
-        os.replace(self.folder / name, self.folder / new_name)
+        """A hard link then an unlink: unlike os.rename, link() refuses a name that is taken."""
+        old, new = self.folder / name, self.folder / new_name
+        try:
+            os.link(old, new, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in NO_HARD_LINKS:
+                raise
+            if new.exists() or new.is_symlink():
+                raise FileExistsError(errno.EEXIST, "file exists", str(new)) from None
+            os.rename(old, new)
+            return
+        os.unlink(old)
 
     def close(self) -> None:
         pass
@@ -107,13 +126,34 @@ class SftpSource:
         return None
 
     def rename(self, name: str, new_name: str) -> None:
+        """SFTP's own rename, never posix-rename@openssh.com (which replaces the target).
+
+        The protocol's rename fails when the new name exists (OpenSSH links, then unlinks); the
+        check before it covers servers that replace anyway, the check after tells why it failed.
+        """
+        if self.stat(new_name) is not None:
+            raise FileExistsError(errno.EEXIST, "file exists", self._path(new_name))
         try:
-            self.sftp.posix_rename(self._path(name), self._path(new_name))
-        except OSError:
             self.sftp.rename(self._path(name), self._path(new_name))
+        except OSError:
+            if self.stat(new_name) is not None:
+                raise FileExistsError(errno.EEXIST, "file exists", self._path(new_name)) from None
+            raise
 
     def close(self) -> None:
         self.client.close()
+
+
+def source_rename_aside(*, source: LocalSource | SftpSource, name: str, new_name: str) -> str:
+    """Rename to `new_name`, or `new_name.1`, `.2`… when taken; returns the name used."""
+    for n in range(MAX_RENAME_SUFFIX + 1):
+        candidate = f"{new_name}.{n}" if n else new_name
+        try:
+            source.rename(name, candidate)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, f"{new_name} to {new_name}.{MAX_RENAME_SUFFIX} are all taken", new_name)
 
 
 def source_open() -> LocalSource | SftpSource:

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.dispatch import Signal
 
 from flows.device_scores.check import LineCount, Spooler
-from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch
+from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch, run_touch
 from flows.device_scores.destinations import Delivery
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.remote import RemoteError
-from flows.device_scores.sources import Entry
+from flows.device_scores.sources import Entry, source_rename_aside
 from hub.leases import lease_take
 
 SENT_PREFIX = "Sent-"
@@ -31,18 +31,32 @@ class Stop(Exception):
     """The run cannot go on: the source or the destination is out of reach."""
 
 
-class Heartbeat:
-    """Keeps the file's claim and the run's lock alive while a file is moved."""
+class OutOfTime(OSError):
+    """The file in hand would outlast the run's task budget: it is given up, as a dropped connection."""
 
-    def __init__(self, file: ScoreFile, lock: tuple[str, str], phase: str):
-        self.file, self.lock, self.phase = file, lock, phase
+
+class Heartbeat:
+    """Keeps the file's claim, the run and its lock alive while a file is moved.
+
+    Past `cut_at` (monotonic) the file is given up rather than have the worker killed mid-file:
+    a run takes a file only when it expects to finish it in time, so this is the exception.
+    """
+
+    def __init__(self, file: ScoreFile, lock: tuple[str, str], phase: str, cut_at: float | None):
+        self.file, self.lock, self.phase, self.cut_at = file, lock, phase, cut_at
         self.last = time.monotonic()
+        self.cut = False
 
     def __call__(self, done: int) -> None:
         score_progress.send(sender=ScoreFile, file=self.file, phase=self.phase, done=done)
-        if time.monotonic() - self.last >= settings.SCORE_HEARTBEAT_S:
-            self.last = time.monotonic()
+        now = time.monotonic()
+        if self.cut_at is not None and now > self.cut_at:
+            self.cut = True
+            raise OutOfTime(f"{self.file.name}: the run's task budget ran out after {done} bytes")
+        if now - self.last >= settings.SCORE_HEARTBEAT_S:
+            self.last = now
             file_touch(file=self.file)
+            run_touch(run_id=self.file.run_id)
             lease_take(name=self.lock[0], owner=self.lock[1], seconds=settings.SCORE_CLAIM_STALE_S)
 
 
@@ -50,7 +64,7 @@ def _rename(source, file: ScoreFile, prefix: str) -> None:
     """Rename on the source, then let go of the claim: held until here, so no other run takes the file."""
     new_name = prefix + file.name
     try:
-        source.rename(file.name, new_name)
+        new_name = source_rename_aside(source=source, name=file.name, new_name=new_name)
     except REMOTE_ERRORS as exc:
         note = f"renaming to {new_name} failed: {exc}"
         file_finish(file=file, status=file.status, error=f"{file.error}; {note}" if file.error else note)
@@ -58,8 +72,13 @@ def _rename(source, file: ScoreFile, prefix: str) -> None:
     file_finish(file=file, status=file.status, renamed_to=new_name)
 
 
-def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tuple[str, str]) -> bool:
-    """Move one listed file; True when it reached a final state (sent, or renamed Error-)."""
+def file_transfer(
+    *, run: ScoreRun, source, destination, entry: Entry, lock: tuple[str, str], cut_at: float | None = None
+) -> bool:
+    """Move one listed file; True when it reached a final state (sent, or renamed Error-).
+
+    `cut_at` (monotonic): when the file must be through, so that DERMS's answer still comes in time.
+    """
     try:
         now = source.stat(entry.name)
     except REMOTE_ERRORS as exc:
@@ -96,7 +115,7 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
         local = source.local_path(entry.name)
         spool = None if local else stack.enter_context(tempfile.TemporaryFile(dir=_spool_dir(), prefix="score-"))
         spooler = Spooler(spool)
-        beat = Heartbeat(file, lock, "read")
+        beat = Heartbeat(file, lock, "read", cut_at)
         read = 0
         try:
             try:
@@ -128,13 +147,14 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
             _rename(source, file, ERROR_PREFIX)
             return True
         body.seek(0)
+        beat = Heartbeat(file, lock, "send", cut_at)
         delivery = destination.send(
             name=entry.name,
             fileobj=body,
             size=checked.size,
             sha256=checked.sha256,
             correlation_id=str(file.correlation_id),
-            progress=Heartbeat(file, lock, "send"),
+            progress=beat,
         )
         rows = lines.result()
     result = {
@@ -145,6 +165,8 @@ def file_transfer(*, run: ScoreRun, source, destination, entry: Entry, lock: tup
     }
     if delivery.outcome == Delivery.UNREACHABLE:
         file_finish(file=file, status=ScoreFile.Status.INTERRUPTED, error=delivery.response, **result)
+        if beat.cut:
+            raise Stop(f"{entry.name} could not be sent within the task budget; it keeps its name for the next run")
         raise Stop(f"the destination is out of reach: {delivery.response}")
     if delivery.outcome == Delivery.SENT:
         file_note(file=file, status=ScoreFile.Status.SENT, bytes_sent=checked.size, **result)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,12 +30,15 @@ class Received:
 
 
 class ScoreReceiver:
-    """`answer(received) -> status` scripts the answer; `drop_after` bytes of a body closes the connection."""
+    """`answer(received) -> status` scripts the answer; `drop_after` bytes of a body closes the connection;
+    `read_pause_s` reads bodies slowly (64 KB, then a pause); `started` names every body begun."""
 
     def __init__(self, answer: Callable[[Received], int] | None = None, keep_bodies: bool = True):
         self.answer = answer or (lambda received: 202 if received.intact else 400)
         self.keep_bodies = keep_bodies
         self.drop_after: int | None = None
+        self.read_pause_s = 0.0
+        self.started: list[str] = []
         self.received: list[Received] = []
         self.bodies: dict[str, bytes] = {}
         server = self
@@ -44,6 +48,8 @@ class ScoreReceiver:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
+                server.started.append(self.headers.get("X-File-Name", ""))
+                piece = 64 * 1024 if server.read_pause_s else 1024 * 1024
                 digest, size, kept = hashlib.sha256(), 0, []
                 while size < length:
                     if server.drop_after is not None and size >= server.drop_after:
@@ -55,9 +61,10 @@ class ScoreReceiver:
                         self.close_connection = True
                         self.connection.close()
                         return
-                    chunk = self.rfile.read(min(1024 * 1024, length - size))
+                    chunk = self.rfile.read(min(piece, length - size))
                     if not chunk:
                         break
+                    time.sleep(server.read_pause_s)
                     digest.update(chunk)
                     size += len(chunk)
                     if server.keep_bodies:

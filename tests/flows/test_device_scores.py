@@ -13,9 +13,11 @@ from flows.device_scores.demo import score_csv
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.step import score_progress
 from flows.device_scores.transfer import transfer_run
+from hub import partners
 from hub.models import Lease, OutboundCall
 from tests.flows import score_fixtures
 from tests.flows.score_fixtures import BAD_HEADER, HEADER_ONLY, drop
+from tests.httpserver import ScriptedServer
 from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +283,73 @@ def test_two_runs_started_at_once_send_each_file_once(inbox, derms):
     assert names(inbox) == [f"Sent-SDCSE_{n}.csv" for n in range(1, 6)]
     assert sum(r.files_sent for r in results if r is not None) == 5
     assert ScoreFile.objects.filter(status="SENT").count() == 5
+
+
+def test_a_rename_never_overwrites_an_earlier_sent_or_error_file(inbox, derms):
+    drop(inbox, "Sent-SDCSE_1.csv", b"sent last week\n")
+    drop(inbox, "Sent-SDCSE_1.csv.1", b"sent the week before\n")
+    drop(inbox, "Error-SDCSE_2.csv", b"refused last week\n")
+    drop(inbox, "SDCSE_1.csv", score_csv(2), age_s=90)
+    drop(inbox, "SDCSE_2.csv", BAD_HEADER, age_s=60)
+    result = run()
+    assert (inbox / "Sent-SDCSE_1.csv").read_bytes() == b"sent last week\n"
+    assert (inbox / "Sent-SDCSE_1.csv.1").read_bytes() == b"sent the week before\n"
+    assert (inbox / "Sent-SDCSE_1.csv.2").read_bytes() == score_csv(2)
+    assert (inbox / "Error-SDCSE_2.csv").read_bytes() == b"refused last week\n"
+    assert (inbox / "Error-SDCSE_2.csv.1").read_bytes() == BAD_HEADER
+    assert dict(result.files.values_list("name", "renamed_to")) == {
+        "SDCSE_1.csv": "Sent-SDCSE_1.csv.2",
+        "SDCSE_2.csv": "Error-SDCSE_2.csv.1",
+    }
+
+
+@pytest.fixture
+def oauth2_tokens(settings):
+    """A real token endpoint for DERMS: `token-1`, `token-2`… one per request, in `.issued`."""
+    issued = []
+
+    def token_endpoint(request):
+        issued.append(request.headers["Authorization"])
+        return 200, {"access_token": f"token-{len(issued)}", "token_type": "Bearer", "expires_in": 3600}
+
+    with ScriptedServer(token_endpoint) as tokens:
+        settings.PARTNERS = {
+            **settings.PARTNERS,
+            "DERMS": {
+                **settings.PARTNERS["DERMS"],
+                "auth": "oauth2",
+                "token_url": f"{tokens.url}/token",
+                "client_id": "hub",
+                "client_secret": "s3cret",
+            },
+        }
+        partners._tokens.clear()
+        tokens.issued = issued
+        yield tokens
+    partners._tokens.clear()
+
+
+def test_an_expired_oauth2_token_is_renewed_and_the_file_sent_again_in_the_same_run(inbox, derms, oauth2_tokens):
+    # DERMS revoked the first token: it reads the whole body, then answers 401 once.
+    derms.answer = lambda received: 401 if received.headers["Authorization"] == "Bearer token-1" else 202
+    drop(inbox, "SDCSE_1.csv", score_csv(40_000))
+    result = run()
+    issued = oauth2_tokens.issued
+    assert len(issued) == 2 and all(header.startswith("Basic ") for header in issued)
+    assert [r.headers["Authorization"] for r in derms.received] == ["Bearer token-1", "Bearer token-2"]
+    assert derms.received[1].intact and derms.bodies["SDCSE_1.csv"] == score_csv(40_000)
+    assert names(inbox) == ["Sent-SDCSE_1.csv"]
+    assert (result.status, result.files_sent) == (ScoreRun.Status.COMPLETED, 1)
+    sent = ScoreFile.objects.get()
+    assert (sent.status, sent.destination_status) == ("SENT", 202)
+    calls = OutboundCall.objects.filter(operation="device_score").order_by("id")
+    assert [c.response_status for c in calls] == [401, 202] and sent.outbound_call == calls[1]
+
+
+def test_a_file_is_sent_at_most_twice_when_derms_refuses_the_renewed_token_too(inbox, derms, oauth2_tokens):
+    derms.answer = lambda received: 401
+    drop(inbox, "SDCSE_1.csv", score_csv(2))
+    result = run()
+    assert derms.names() == ["SDCSE_1.csv", "SDCSE_1.csv"] and len(oauth2_tokens.issued) == 2
+    assert names(inbox) == ["Error-SDCSE_1.csv"]
+    assert result.files.get().destination_status == 401

@@ -200,3 +200,18 @@ def test_aes_gcm_is_chosen_where_offered_and_a_server_without_it_still_connects(
             source.close()
     finally:
         older.stop()
+
+
+def test_a_rename_over_sftp_never_overwrites_an_earlier_sent_or_error_file(remote, derms):
+    drop(remote, "Sent-SDCSE_1.csv", b"sent last week\n")
+    drop(remote, "Error-SDCSE_2.csv", b"refused last week\n")
+    drop(remote, "Error-SDCSE_2.csv.1", b"refused the week before\n")
+    drop(remote, "SDCSE_1.csv", score_csv(2), age_s=90)
+    drop(remote, "SDCSE_2.csv", BAD_HEADER, age_s=60)
+    result = run()
+    assert (remote / "Sent-SDCSE_1.csv").read_bytes() == b"sent last week\n"
+    assert (remote / "Sent-SDCSE_1.csv.1").read_bytes() == score_csv(2)
+    assert (remote / "Error-SDCSE_2.csv").read_bytes() == b"refused last week\n"
+    assert (remote / "Error-SDCSE_2.csv.1").read_bytes() == b"refused the week before\n"
+    assert (remote / "Error-SDCSE_2.csv.2").read_bytes() == BAD_HEADER
+    assert result.files.get(name="SDCSE_1.csv").renamed_to == "Sent-SDCSE_1.csv.1"
