@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hub', '0005_message_unfinished_index'),
+        ('hub', '0006_email_outbox'),
     ]
 
     operations = [
