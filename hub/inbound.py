@@ -91,6 +91,9 @@ def _duplicate(message: Message, first: Message) -> Response:
     return Response(message.ack, status=200)
 
 
+_CHUNK = 64 * 1024
+
+
 def _body_read(django_request: HttpRequest, limit: int) -> tuple[bytes | None, int]:
     """(body, size); body None when it passes `limit`. Django reads a body by its Content-Length;
     one sent chunked (no Content-Length) is read here from the server's input, which gunicorn ends
@@ -104,9 +107,6 @@ def _body_read(django_request: HttpRequest, limit: int) -> tuple[bytes | None, i
         if len(body) > limit:
             return None, len(body)
     return bytes(body), len(body)
-
-
-_CHUNK = 64 * 1024
 
 
 def receive(request, flow: Flow) -> Response:
@@ -189,7 +189,7 @@ def messages_abandon_received(*, older_than_s: float) -> int:
     abandoned = 0
     for message in Message.objects.filter(status=Message.Status.RECEIVED, received_at__lt=cutoff).defer("raw_body"):
         errors = {"trackingId": str(message.tracking_id), "error": "not_answered", "message": NOT_ANSWERED}
-        # Conditional: a web process that answers after all has the last word.
+        # Conditional: a message answered meanwhile keeps its answer.
         changed = Message.objects.filter(id=message.id, status=Message.Status.RECEIVED).update(
             status=Message.Status.REJECTED, http_status=500, errors={**errors, "details": {}}
         )
