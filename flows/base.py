@@ -7,8 +7,11 @@ does everything else; a flow subclass fills in only what differs.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, compress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.models import Item, Message
@@ -79,15 +82,150 @@ def correlated(message: Message, *, flow: str, key: str, field: str, label: str)
     return request
 
 
-def parse_json(body: bytes) -> Any:
+# Contract bodies nest a few levels; deeper JSON is refused before anything walks it, so no
+# later step (a serializer, a JSON column) runs out of stack on it.
+MAX_JSON_DEPTH = 64
+# JSON may carry text no database column can hold: NUL (\u0000) and unpaired surrogates.
+# Text is looked at only when the raw body has an escape or byte that could produce one.
+_SUSPECT_TEXT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\x00")
+UNSTORABLE_TEXT = "Text with NUL (\\u0000) or an unpaired surrogate."
+
+
+class _Unstorable:
+    """Stands, in a parsed payload, where a number no column can hold was read (NaN, 1e999, …)."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+
+def _number_hooks(marked: list) -> dict:
+    """json.loads hooks that put an _Unstorable where a number cannot be kept, and note it in `marked`."""
+
+    def mark(problem: str) -> _Unstorable:
+        marked.append(problem)
+        return _Unstorable(problem)
+
+    def constant(text: str) -> _Unstorable:  # NaN, Infinity, -Infinity
+        return mark(f"{text} is not a number JSON allows.")
+
+    def real(text: str) -> float | _Unstorable:
+        value = float(text)
+        return value if math.isfinite(value) else mark(f"The number {text[:40]} is out of range.")
+
+    def integer(text: str) -> int | _Unstorable:
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python reads (sys.get_int_max_str_digits)
+            return mark(f"An integer of {len(text.lstrip('-'))} digits is out of range.")
+
+    return {"parse_constant": constant, "parse_float": real, "parse_int": integer}
+
+
+def _unstorable_text(value: str) -> bool:
+    if "\x00" in value:
+        return True
     try:
-        return json.loads(body)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+_CONTAINERS = frozenset((dict, list))
+_is_container, _is_dict, _is_list = (
+    _CONTAINERS.__contains__,
+    frozenset((dict,)).__contains__,
+    frozenset((list,)).__contains__,
+)
+
+
+def _too_deep(payload: Any) -> bool:
+    """Whether containers nest past MAX_JSON_DEPTH. Level by level, each level's values gathered and
+    sorted by C-level iteration: a walk in Python would cost more than the parse of a large body."""
+    level = [payload] if _is_container(type(payload)) else []
+    for _ in range(MAX_JSON_DEPTH):
+        if not level:
+            return False
+        kinds = list(map(type, level))
+        values = list(
+            chain(
+                chain.from_iterable(map(dict.values, compress(level, map(_is_dict, kinds)))),
+                chain.from_iterable(compress(level, map(_is_list, kinds))),
+            )
+        )
+        level = list(compress(values, map(_is_container, map(type, values))))
+    return bool(level)
+
+
+def _path_text(where: tuple | None) -> str:
+    parts = []
+    while where is not None:
+        where, key = where
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "".join(reversed(parts)).lstrip(".")
+
+
+def _first_problem(payload: Any, *, text: bool) -> tuple[str, str] | None:
+    """(path, problem) of a value the hub cannot keep: nested too deep, a number no column can hold,
+    or (when `text`) text no column can hold. Iterative: the payload may be as deep as the parser allows."""
+    if isinstance(payload, _Unstorable):
+        return "", payload.problem
+    if text and isinstance(payload, str) and _unstorable_text(payload):
+        return "", UNSTORABLE_TEXT
+    stack = [(payload, 1, None)] if isinstance(payload, (dict, list)) else []
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _path_text(where), f"Nested deeper than {MAX_JSON_DEPTH} levels."
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            at = (where, key)
+            if text and isinstance(key, str) and _unstorable_text(key):
+                return _path_text(at), UNSTORABLE_TEXT
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1, at))
+            elif isinstance(child, _Unstorable):
+                return _path_text(at), child.problem
+            elif text and isinstance(child, str) and _unstorable_text(child):
+                return _path_text(at), UNSTORABLE_TEXT
+    return None
+
+
+def _loads(body: bytes, part: str, hooks: dict) -> Any:
+    try:
+        return json.loads(body, **hooks)
     except UnicodeDecodeError:
-        raise Rejection(400, "malformed_json", {"body": ["The body is not UTF-8."]}) from None
+        raise Rejection(400, "malformed_json", {part: ["The body is not UTF-8."]}) from None
     except json.JSONDecodeError as exc:
         raise Rejection(
-            400, "malformed_json", {"body": [f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."]}
+            400, "malformed_json", {part: [f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."]}
         ) from None
+    except RecursionError:
+        raise Rejection(400, "malformed_json", {part: [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}) from None
+
+
+def parse_json(body: bytes, *, part: str = "body") -> Any:
+    """The JSON payload of `body`, or a 400 `malformed_json` naming where it goes wrong.
+
+    Refused as well: what the hub could not keep or work on (nesting past MAX_JSON_DEPTH, NaN,
+    Infinity, numbers out of range, NUL or unpaired surrogates), named by field path under `part`.
+    """
+    marked: list[str] = []
+    hooks = _number_hooks(marked)
+    try:
+        # Integers are read by json's own fast path; only one too long for it is read again, marked.
+        payload = _loads(body, part, {**hooks, "parse_int": None})
+    except ValueError:
+        payload = _loads(body, part, hooks)
+    text = bool(_SUSPECT_TEXT.search(body))
+    found = _first_problem(payload, text=text) if marked or text or _too_deep(payload) else None
+    if found is not None:
+        path, problem = found
+        where = json.dumps(path)[1:-1]
+        where = f"{part}.{where}" if where and part != "body" else where or part
+        raise Rejection(400, "malformed_json", {where: [problem]})
+    return payload
 
 
 @dataclass

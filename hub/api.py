@@ -23,6 +23,10 @@ class FlowView(APIView):
     def post(self, request):
         return receive(request, self.flow)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Any other method of an authenticated partner is stored, then answered 405 by the pipeline.
+        return receive(request, self.flow)
+
 
 def flow_view(flow: Flow):
     view = type(f"{type(flow).__name__}View", (FlowView,), {"flow": flow})

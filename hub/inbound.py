@@ -6,13 +6,13 @@ lost: the message row is written before the payload is judged.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.response import Response
 
 from flows.base import Flow, Rejection
@@ -33,45 +33,6 @@ def redacted_headers(request: HttpRequest) -> dict[str, str]:
     for name, value in request.headers.items():
         headers[name] = "[redacted]" if name.lower() in SECRET_HEADERS else value
     return headers
-
-
-# JSON may carry text no database column can hold: NUL (\u0000) and unpaired
-# surrogates. The walk runs only when the raw body has an escape or byte that
-# could produce one.
-_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\x00")
-
-
-def _first_unstorable(value, path: str = "") -> str | None:
-    if isinstance(value, str):
-        if "\x00" in value:
-            return path
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return path
-        return None
-    if isinstance(value, dict):
-        items = ((f"{path}.{k}" if path else str(k), k, v) for k, v in value.items())
-        for sub, key, item in items:
-            found = _first_unstorable(key, sub) if isinstance(key, str) else None
-            found = found or _first_unstorable(item, sub)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _first_unstorable(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
-def refuse_unstorable_text(body: bytes, payload) -> None:
-    if not _SUSPECT.search(body):
-        return
-    path = _first_unstorable(payload)
-    if path is not None:
-        where = json.dumps(path)[1:-1] or "body"
-        raise Rejection(400, "malformed_json", {where: ["Text with NUL (\\u0000) or an unpaired surrogate."]})
 
 
 def user_system(user) -> str:
@@ -130,14 +91,32 @@ def _duplicate(message: Message, first: Message) -> Response:
     return Response(message.ack, status=200)
 
 
+_CHUNK = 64 * 1024
+
+
+def _body_read(django_request: HttpRequest, limit: int) -> tuple[bytes | None, int]:
+    """(body, size); body None when it passes `limit`. Django reads a body by its Content-Length;
+    one sent chunked (no Content-Length) is read here from the server's input, which gunicorn ends
+    (wsgi.input_terminated), in pieces, and given up on as soon as it passes the limit."""
+    meta = django_request.META
+    if meta.get("CONTENT_LENGTH") or not meta.get("wsgi.input_terminated"):
+        return django_request.body, len(django_request.body)
+    stream, body = meta["wsgi.input"], bytearray()
+    while chunk := stream.read(_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            return None, len(body)
+    return bytes(body), len(body)
+
+
 def receive(request, flow: Flow) -> Response:
-    """Store, judge and answer one inbound request for `flow`."""
+    """Store, judge and answer one inbound request for `flow` (any method: only POST is accepted)."""
     django_request: HttpRequest = request._request
     message = Message(
         flow=flow.name,
         sender=user_system(request.user),
         sender_user=request.user,
-        method=request.method,
+        method=request.method[:10],
         path=django_request.path[:300],
         content_type=django_request.META.get("CONTENT_TYPE", "")[:200],
         headers=redacted_headers(django_request),
@@ -148,22 +127,37 @@ def receive(request, flow: Flow) -> Response:
         length = int(django_request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > limit:
-        # Refused from its Content-Length: the body is never read.
-        message.body_size = length
+    body, size = (None, length) if length > limit else _body_read(django_request, limit)
+    if body is None:
+        # Refused from its Content-Length (never read), or once a chunked body passed the limit.
+        message.body_size = size
         message.save()
+        shown = f"{size} bytes" if length else f"over {limit} bytes (sent chunked)"
         return _reject(
-            message,
-            Rejection(413, "too_large", {"body": [f"The body is {length} bytes; the limit is {limit} bytes."]}),
+            message, Rejection(413, "too_large", {"body": [f"The body is {shown}; the limit is {limit} bytes."]})
         )
-    body = django_request.body
     message.raw_body = body
-    message.body_size = len(body)
+    message.body_size = size
     message.save()
     log_bind_message(message)
+    try:
+        return _judge(message, flow, django_request, body)
+    except Exception:
+        # The request is stored; it must not stay RECEIVED as if it were still being judged.
+        log.exception("failed to judge %s", message.tracking_id)
+        if not Message.objects.filter(id=message.id, status=Message.Status.RECEIVED).exists():
+            raise  # it was accepted after all (a failure after the commit): its status stands
+        return _reject(
+            message,
+            Rejection(500, "internal_error", message="The hub failed to judge this message; it is stored."),
+        )
+
+
+def _judge(message: Message, flow: Flow, django_request: HttpRequest, body: bytes) -> Response:
+    if message.method != "POST":
+        return _reject(message, Rejection(405, "method_not_allowed", {"": [f"Use POST, not {message.method}."]}))
     if backlog_full():
         return _overloaded(message)
-
     try:
         if message.sender != flow.sender:
             raise Rejection(403, "forbidden", {"": [f"This endpoint accepts messages from {flow.sender} only."]})
@@ -175,7 +169,6 @@ def receive(request, flow: Flow) -> Response:
                 {"Content-Type": [f"Expected {' or '.join(flow.content_types)}, got '{media_type or 'none'}'."]},
             )
         payload = flow.parse(django_request, body)
-        refuse_unstorable_text(body, payload)
         message.message_key = (flow.key_of(payload) or "")[:200]
         first = _accepted_copy(flow, message.message_key)
         if first is not None:
@@ -184,6 +177,28 @@ def receive(request, flow: Flow) -> Response:
     except Rejection as rejection:
         return _reject(message, rejection)
     return _accept(message, flow, accepted)
+
+
+NOT_ANSWERED = "The hub stopped before answering this request (its web process ended or failed); it is stored."
+
+
+def messages_abandon_received(*, older_than_s: float) -> int:
+    """Mark messages still RECEIVED after `older_than_s` REJECTED with a 500: their request was never
+    answered (a web process killed while judging it), and nothing else would ever finish them."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    abandoned = 0
+    for message in Message.objects.filter(status=Message.Status.RECEIVED, received_at__lt=cutoff).defer("raw_body"):
+        errors = {"trackingId": str(message.tracking_id), "error": "not_answered", "message": NOT_ANSWERED}
+        # Conditional: a message answered meanwhile keeps its answer.
+        changed = Message.objects.filter(id=message.id, status=Message.Status.RECEIVED).update(
+            status=Message.Status.REJECTED, http_status=500, errors={**errors, "details": {}}
+        )
+        if changed:
+            activity_record(message=message, kind="rejected", text=f"500 {NOT_ANSWERED}")
+            abandoned += 1
+    if abandoned:
+        log.warning("%d message(s) left RECEIVED marked REJECTED (not answered)", abandoned)
+    return abandoned
 
 
 def _accepted_copy(flow: Flow, key: str) -> Message | None:

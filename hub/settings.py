@@ -115,6 +115,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # The hub reads bodies itself so that it can store them before judging them;
 # MAX_BODY_MB is its limit (inbound.py), not Django's.
 MAX_BODY_MB = env.float("MAX_BODY_MB", default=64)
+# A message still RECEIVED (stored, never answered: its web process died) after this long is
+# marked REJECTED with a 500 by the sweeper (hub.inbound.messages_abandon_received).
+RECEIVED_STALE_S = env.float("RECEIVED_STALE_S", default=300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024

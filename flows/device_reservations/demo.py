@@ -20,9 +20,11 @@ REFUSED = 1234
 
 
 def send(base: str, partners: dict) -> list[str]:
-    knobs = requests.get(f"{base}/sim/dacs/_knobs", timeout=30).json()
+    # The stand-in's knobs ask for an account of the hub: the demo's DERMS partner account.
+    knobs = requests.get(f"{base}/sim/dacs/_knobs", auth=partners["DERMS"], timeout=30).json()
     if nic(REFUSED) not in knobs["error_ids"]:
-        requests.put(f"{base}/sim/dacs/_knobs", json={"error_ids": [*knobs["error_ids"], nic(REFUSED)]}, timeout=30)
+        changes = {"error_ids": [*knobs["error_ids"], nic(REFUSED)]}
+        requests.put(f"{base}/sim/dacs/_knobs", json=changes, auth=partners["DERMS"], timeout=30)
     stamp = time.strftime("%Y%m%d%H%M%S")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     times = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}

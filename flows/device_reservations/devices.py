@@ -61,9 +61,16 @@ def multipart_parts(body: bytes, content_type: str) -> dict[str, tuple[int, int]
 
 
 def csv_lines(body: bytes, start: int, end: int) -> Iterator[str]:
-    """The lines of body[start:end], decoded one at a time (a BOM at the start is dropped)."""
+    """The lines of body[start:end], decoded one at a time (a BOM at the start is dropped).
+
+    Lines end with LF or CRLF. A NUL is refused here, by its line: no database text column holds one.
+    """
     if body.startswith(b"\xef\xbb\xbf", start):
         start += 3
+    nul = body.find(b"\x00", start, end)
+    if nul >= 0:
+        line = body.count(b"\n", start, nul) + 1
+        raise Rejection(400, "validation_failed", {f"file line {line}": ["The line holds a NUL character."]})
     line = 0
     pos = start
     while pos < end:
@@ -196,15 +203,29 @@ def check_json(check: DeviceCheck, devices) -> None:
 def csv_rows(body: bytes, start: int, end: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every data row; the header is checked here."""
     reader = csv.reader(csv_lines(body, start, end))
-    header = next(reader, None)
+    header = _next_row(reader)
     if header is None:
         return
     if [cell.strip() for cell in header] != HEADER:
         raise Rejection(400, "validation_failed", {"file line 1": [f"Expected the header {','.join(HEADER)}."]})
-    for cells in reader:
+    while (cells := _next_row(reader)) is not None:
         if not cells or cells == [""]:
             continue  # blank lines (e.g. a trailing newline) are not devices
         yield reader.line_num, cells
+
+
+def _next_row(reader) -> list[str] | None:
+    """The reader's next row; what the csv module cannot read is a 400 naming the line."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        if "new-line" in str(exc):
+            problem = "A carriage return (CR) outside quotes: lines end with LF or CRLF."
+        elif "field limit" in str(exc):
+            problem = f"A cell longer than {csv.field_size_limit()} characters."
+        else:
+            problem = f"Not a CSV line: {exc}."
+        raise Rejection(400, "validation_failed", {f"file line {reader.line_num}": [problem]}) from None
 
 
 def check_csv(check: DeviceCheck, body: bytes, start: int, end: int) -> None:

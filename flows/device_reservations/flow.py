@@ -53,10 +53,7 @@ class DeviceReservations(Flow):
         if "message" not in parts:
             raise Rejection(400, "validation_failed", {"message": ["The part 'message' is required."]})
         start, end = parts["message"]
-        try:
-            header = parse_json(body[start:end])
-        except Rejection as rejection:
-            raise Rejection(400, rejection.error, {"message": rejection.details["body"]}) from None
+        header = parse_json(body[start:end], part="message")
         if not isinstance(header, dict):
             raise Rejection(400, "validation_failed", {"message": ["Expected a JSON object."]})
         header.pop("deviceList", None)

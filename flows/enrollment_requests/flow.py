@@ -13,7 +13,7 @@ from flows.enrollment_requests.serializers import EnrollmentMessage
 from hub import partners
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
-from hub.timefmt import iso_z
+from hub.timefmt import iso_z, parse_offset_datetime
 
 ALREADY_ENROLLED = 10589
 
@@ -47,8 +47,8 @@ def dacs_enrollment(message_id: str, request: dict) -> dict:
         "program": {
             "cisServiceAgreementId": program.get("cisServiceAgreementId"),
             "programCode": program["programCode"],
-            # The date as written, in the request's own offset: the location's local date.
-            "startDate": program["startDateTimeISO"][:10],
+            # The date in the request's own offset (the location's local date), whatever ISO form it was written in.
+            "startDate": parse_offset_datetime(program["startDateTimeISO"]).date().isoformat(),
         },
         "location": {
             key: location.get(key)

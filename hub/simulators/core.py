@@ -8,6 +8,14 @@ Knobs (per partner, stored in the database so every web process sees them):
   error_ids      ids refused with a business error (matched by each endpoint)
 plus endpoint-specific knobs documented beside each endpoint. Defaults come
 from SIM_<PARTNER>_<KNOB> environment variables.
+
+The knobs (/sim/<partner>/_knobs) and what a stand-in received
+(/sim/<partner>/_records) ask for an account of the hub: a staff user
+(logged in to the console, or HTTP Basic / `Authorization: Token <key>`) or a
+DERMS or DACS partner account (HTTP Basic or Token), the accounts a test or
+demo already drives the hub with. No credentials: 401; any other user: 403.
+The stand-in partner endpoints themselves take what the hub sends, as the
+real partners would.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import environ
@@ -27,8 +36,11 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from rest_framework.authentication import BasicAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
 
+from hub.inbound import user_system
 from hub.simulators.models import SimKnobs, SimRecord
 
 env = environ.Env()
@@ -106,7 +118,35 @@ def endpoint(partner: str, name: str, key: Callable[[Any], str], handler: Handle
     return view
 
 
+def operator_required(view):
+    """Only the accounts the module docstring names may see or change a stand-in."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        user = request.user if request.user.is_authenticated else None
+        try:
+            for scheme in (BasicAuthentication(), TokenAuthentication()):
+                user = user or (scheme.authenticate(request) or (None,))[0]
+        except AuthenticationFailed as exc:
+            user, reason = None, str(exc.detail)
+        else:
+            reason = "Credentials are required: a staff user or a DERMS or DACS partner account."
+        if user is None:
+            response = JsonResponse({"error": "not_authenticated", "message": reason}, status=401)
+            response["WWW-Authenticate"] = 'Basic realm="stand-ins"'
+            return response
+        if not (user.is_staff or user_system(user)):
+            return JsonResponse(
+                {"error": "forbidden", "message": "Only staff users and partner accounts may use the stand-ins."},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 @csrf_exempt
+@operator_required
 @require_http_methods(["GET", "PUT", "POST"])
 def knobs_view(request: HttpRequest, partner: str):
     """GET the knobs; PUT/POST a JSON object to change some of them."""
@@ -119,6 +159,7 @@ def knobs_view(request: HttpRequest, partner: str):
 
 
 @csrf_exempt
+@operator_required
 @require_http_methods(["GET", "DELETE"])
 def records_view(request: HttpRequest, partner: str):
     """GET what the stand-in received (?endpoint=, ?key=, ?status=); DELETE forgets it all."""

@@ -171,14 +171,21 @@ class Hub:
         return resp.json()
 
     def knobs(self, partner: str, **changes) -> dict:
-        resp = requests.put(f"{self.base}/sim/{partner.lower()}/_knobs", json=changes, timeout=30)
+        resp = requests.put(f"{self.base}/sim/{partner.lower()}/_knobs", json=changes, headers=self._sim, timeout=30)
         resp.raise_for_status()
         return resp.json()
 
     def records(self, partner: str, **filters) -> list[dict]:
-        resp = requests.get(f"{self.base}/sim/{partner.lower()}/_records", params=filters, timeout=60)
+        resp = requests.get(
+            f"{self.base}/sim/{partner.lower()}/_records", params=filters, headers=self._sim, timeout=60
+        )
         resp.raise_for_status()
         return resp.json()["records"]
+
+    @property
+    def _sim(self) -> dict:
+        """The stand-ins' knobs and records ask for an account of the hub: the DERMS partner's token."""
+        return {"Authorization": f"Token {self.tokens['DERMS']}"}
 
     def emails(self) -> list:
         if not self.mail_dir.exists():

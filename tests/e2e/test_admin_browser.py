@@ -80,7 +80,12 @@ def stand_ins(live_server, settings):
 
 
 def knobs(server, partner: str, **changes) -> None:
-    response = requests.put(f"{server.url}/sim/{partner}/_knobs", json={"latency_ms": 0, **changes}, timeout=10)
+    response = requests.put(
+        f"{server.url}/sim/{partner}/_knobs",
+        json={"latency_ms": 0, **changes},
+        auth=("derms", "secret-pass-123"),  # the stand-ins ask for an account of the hub
+        timeout=10,
+    )
     response.raise_for_status()
 
 

@@ -206,3 +206,31 @@ def test_a_message_part_that_is_not_json_is_named(derms_client):
     resp = derms_client.post(URL, data=body, content_type=content_type)
     assert resp.status_code == 400 and resp.json()["error"] == "malformed_json"
     assert resp.json()["message"].startswith("message: Malformed JSON")
+
+
+@pytest.mark.parametrize(
+    ("csv_bytes", "key", "text"),
+    [
+        (csv_of("1,ECB-\x001,ECOBEE,,"), "file line 2", "The line holds a NUL character."),
+        (csv_of("1,ECB-1,ECOBEE,,", "2,ECB-2,ECOBEE,,").replace(b"\r\n", b"\r"), "file line 1", "A carriage return"),
+        (csv_of("1,ECB-1,ECOBEE,,", "2,ECB\r-2,ECOBEE,,"), "file line 3", "A carriage return"),
+        (csv_of("1,ECB-1,ECOBEE,,", f"2,{'N' * 131_073},ECOBEE,,"), "file line 3", "A cell longer than 131072"),
+    ],
+)
+def test_a_csv_line_the_hub_cannot_read_or_store_is_a_400_naming_it(derms_client, csv_bytes, key, text):
+    """Found by an attack run: a NUL was accepted then failed every run in PostgreSQL; the others were 500s."""
+    resp = post_csv(derms_client, reservation_header("R-CSV", "EVT-CSV"), csv_bytes)
+    assert resp.status_code == 400, resp.content
+    body = resp.json()
+    assert body["error"] == "validation_failed" and list(body["details"]) == [key]
+    assert body["details"][key][0].startswith(text)
+    message = Message.objects.get(tracking_id=body["trackingId"])
+    assert message.status == Message.Status.REJECTED and message.http_status == 400
+    assert bytes(message.raw_body) == multipart_body(reservation_header("R-CSV", "EVT-CSV"), csv_bytes)[0]
+
+
+def test_the_message_part_names_its_own_fields(derms_client):
+    header = {**reservation_header("R-NaN", "EVT-NaN"), "extra": {"ratio": float("nan")}}
+    resp = post_csv(derms_client, header, csv_of("1,ECB-1,ECOBEE,,"))
+    assert resp.status_code == 400
+    assert resp.json()["details"] == {"message.extra.ratio": ["NaN is not a number JSON allows."]}

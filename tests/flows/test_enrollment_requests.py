@@ -59,6 +59,23 @@ def test_the_start_date_is_the_date_as_written_in_its_own_offset():
     assert dacs_enrollment("M", request)["program"]["startDate"] == "2026-12-01"
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "20261201T060000-0600",  # basic format
+        "2026-12-01T06:00-06:00",
+        "2026-12-01T06:00:00.123456-06:00",
+        "2026-12-01 06:00:00-06:00",
+        "2026-W49-2T06:00:00-06:00",  # ISO week date: Tuesday of week 49
+        "2026-12-01T06:00:00Z",
+    ],
+)
+def test_the_start_date_is_read_from_every_accepted_format(written):
+    request = enrollment_request("1")
+    request["programInfo"]["startDateTimeISO"] = written
+    assert dacs_enrollment("M", request)["program"]["startDate"] == "2026-12-01"
+
+
 def test_no_make_or_model_means_no_specification():
     request = enrollment_request("1")
     del request["assetInfo"]["assetList"][0]["make"]

@@ -187,3 +187,79 @@ def test_partner_accounts_cannot_use_the_admin(client, derms_user):
     client.force_login(derms_user)
     resp = client.get("/admin/")
     assert resp.status_code == 302 and "/admin/login/" in resp["Location"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "body", "Nested deeper than 64 levels."),
+        ('{"messageId": "M-1", "x": ' + "[" * 65 + "]" * 65 + "}", "x" + "[0]" * 63, "Nested deeper than 64 levels."),
+        ('{"messageId": "M-1", "x": ' + "9" * 5000 + "}", "x", "An integer of 5000 digits is out of range."),
+        ('{"messageId": "M-1", "x": {"y": [NaN]}}', "x.y[0]", "NaN is not a number JSON allows."),
+        ('{"messageId": "M-1", "x": -Infinity}', "x", "-Infinity is not a number JSON allows."),
+        ('{"messageId": "M-1", "x": 1e999}', "x", "The number 1e999 is out of range."),
+    ],
+)
+def test_json_the_hub_cannot_keep_is_a_400_naming_the_field(derms_client, text, key, problem):
+    """Found by an attack run: each of these was a 500, the message left RECEIVED."""
+    resp = post(derms_client, text)
+    assert resp.status_code == 400, resp.content
+    body = resp.json()
+    assert body["error"] == "malformed_json" and body["details"] == {key: [problem]}
+    message = Message.objects.get(tracking_id=body["trackingId"])
+    assert message.status == Message.Status.REJECTED and message.http_status == 400
+    assert bytes(message.raw_body) == text.encode()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_another_method_is_stored_and_answered_405(derms_client, method):
+    resp = derms_client.generic(method, URL, b'{"messageId": "M-1"}', content_type="application/json")
+    assert resp.status_code == 405
+    assert "POST" in resp["Allow"]
+    body = resp.json()
+    assert body["error"] == "method_not_allowed"
+    message = Message.objects.get(tracking_id=body["trackingId"])
+    assert message.status == Message.Status.REJECTED and message.http_status == 405
+    assert message.method == method and bytes(message.raw_body) == b'{"messageId": "M-1"}'
+
+
+def test_another_method_without_credentials_is_still_401_and_not_stored(db):
+    assert APIClient().get(URL).status_code == 401
+    assert not Message.objects.exists()
+
+
+def test_an_unexpected_failure_while_judging_is_a_500_recorded_on_the_message(derms_client, monkeypatch):
+    from flows.enrollment_requests.flow import EnrollmentRequests
+
+    def broken(self, message, payload):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(EnrollmentRequests, "validate", broken)
+    resp = post(derms_client, enrollment_message("M-1", 1))
+    assert resp.status_code == 500
+    body = resp.json()
+    assert body["error"] == "internal_error"
+    message = Message.objects.get(tracking_id=body["trackingId"])
+    assert message.status == Message.Status.REJECTED and message.http_status == 500
+    assert message.errors["error"] == "internal_error" and message.message_key == "M-1"
+
+
+def test_messages_left_received_are_marked_not_answered_after_the_set_time(derms_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hub.inbound import messages_abandon_received
+
+    old = Message.objects.create(flow="enrollment_requests", raw_body=b"{}", body_size=2)
+    young = Message.objects.create(flow="enrollment_requests", raw_body=b"{}", body_size=2)
+    answered = Message.objects.create(flow="enrollment_requests", status=Message.Status.QUEUED)
+    Message.objects.filter(id__in=[old.id, answered.id]).update(received_at=timezone.now() - timedelta(seconds=301))
+    assert messages_abandon_received(older_than_s=300) == 1
+    old.refresh_from_db()
+    assert old.status == Message.Status.REJECTED and old.http_status == 500
+    assert old.errors["error"] == "not_answered" and old.errors["trackingId"] == str(old.tracking_id)
+    assert bytes(old.raw_body) == b"{}"
+    assert Message.objects.get(id=young.id).status == Message.Status.RECEIVED
+    assert Message.objects.get(id=answered.id).status == Message.Status.QUEUED
+    assert messages_abandon_received(older_than_s=300) == 0
