@@ -8,6 +8,7 @@ for good, or the sweeper timed the check out.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -46,10 +47,10 @@ class DeviceStatusChecks(Flow):
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(StatusCheckRequest, payload)
         key = data["sendDetails"]["communicationId"]
-        services.status_check_create(message=message, payload={**payload, "reason": data["reason"]})
         forward = {"dacsMessageId": key, "deviceInfo": payload["deviceInfo"]}
         item = Item(seq=0, key=key, nic_id=data["deviceInfo"]["nicId"], data=forward)
-        return Accepted(key=key, items=[item])
+        create = partial(services.status_check_create, message=message, payload={**payload, "reason": data["reason"]})
+        return Accepted(key=key, items=[item], on_accept=[create])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         outcomes = {}
@@ -104,6 +105,21 @@ class DeviceStatusChecks(Flow):
                 check_id=message.status_check.id, result="FAILURE", text=body["responseDetail"]["result"]["message"]
             )
         return result
+
+    # --- a check that ends abnormally ---------------------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """A check still waiting for DERMS fails: no answer will be passed on for it."""
+        services.status_check_fail(check_id=message.status_check.id)
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """FAILURE with the reason, unless DACS has been told (or will be, by DERMS's response)."""
+        check = StatusCheck.objects.get(check_message=message)
+        if check.response_message_id or check.dacs_updated_at:
+            return None
+        when = check.failed_at or check.timed_out_at or timezone.now()
+        return services.dacs_status_body(
+            communication_id=check.communication_id, when=when, status="FAILURE", text=reason
+        )
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:
