@@ -69,13 +69,14 @@ def event_cancel_abandoned(*, event_id: str, was: str | None) -> None:
     Back to CANCEL_FAILED when it was CANCELLING already (its own cancellation's outcome is unknown);
     a reservation-side status is settled again, as its reservations may have ended meanwhile.
     """
-    event = ProgramEvent.objects.select_for_update().filter(event_id=event_id).first()
-    if event is None or event.status != ProgramEvent.Status.CANCELLING:
-        return
-    if was in (None, ProgramEvent.Status.CANCELLING, ProgramEvent.Status.CANCELLED):
-        was = ProgramEvent.Status.CANCEL_FAILED
-    ProgramEvent.objects.filter(id=event.id).update(status=was)
-    event_settle(event=event)
+    with transaction.atomic():
+        event = ProgramEvent.objects.select_for_update().filter(event_id=event_id).first()
+        if event is None or event.status != ProgramEvent.Status.CANCELLING:
+            return
+        if was in (None, ProgramEvent.Status.CANCELLING, ProgramEvent.Status.CANCELLED):
+            was = ProgramEvent.Status.CANCEL_FAILED
+        ProgramEvent.objects.filter(id=event.id).update(status=was)
+        event_settle(event=event)
 
 
 def event_cancelled(*, event_id: str, ok: bool) -> None:

@@ -35,6 +35,22 @@ def answered_exists() -> Exists:
     return Exists(Message.objects.filter(flow=RESPONSES, accepted_key=OuterRef("communication_id")))
 
 
+def failure_send(*, message: Message, body: dict, check_id: int) -> partners.Result:
+    """Tell DACS a check's FAILURE (built by dacs_status_body), and record that it was told."""
+    result = partners.call(
+        System.DACS,
+        "status_response",
+        settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+        json_body=body,
+        message=message,
+    )
+    if result.ok:
+        services.status_check_dacs_updated(
+            check_id=check_id, result="FAILURE", text=body["responseDetail"]["result"]["message"]
+        )
+    return result
+
+
 class DeviceStatusChecks(Flow):
     name = NAME
     sender = System.DACS
@@ -93,18 +109,7 @@ class DeviceStatusChecks(Flow):
         )
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
-        result = partners.call(
-            System.DACS,
-            "status_response",
-            settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
-            json_body=body,
-            message=message,
-        )
-        if result.ok:
-            services.status_check_dacs_updated(
-                check_id=message.status_check.id, result="FAILURE", text=body["responseDetail"]["result"]["message"]
-            )
-        return result
+        return failure_send(message=message, body=body, check_id=message.status_check.id)
 
     # --- a check that ends abnormally ---------------------------------------------
     def settle(self, message: Message, *, reason: str) -> None:

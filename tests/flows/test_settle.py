@@ -150,3 +150,39 @@ def test_a_reservation_ended_before_its_devices_were_read_fails_its_event_and_co
     assert ProgramEvent.objects.get().status == ProgramEvent.Status.FAILED
     body = flow.failure_reply(message, reason=REASON)
     assert (body["ackType"], body["deviceCount"], body["reservedCount"], body["failedCount"]) == ("FAILURE", 4, 0, 4)
+
+
+def test_a_derms_response_ended_before_it_reached_dacs_answers_the_check_and_owes_dacs_failure(
+    dacs_client, derms_client
+):
+    check_message = accepted(dacs_client, "dacs/device-status-checks", status_check("CD-R"))
+    message = accepted(
+        derms_client, "derms/device-status-responses", {"dacsMessageId": "CD-R", "responseCode": "SUCCESS"}
+    )
+    end_abnormally(message)
+    flow = flow_for("device_status_responses")
+    flow.settle(message, reason=REASON)
+    check = StatusCheck.objects.get()
+    assert (check.state, check.response_code, check.response_text) == (StatusCheck.State.ANSWERED, "FAILURE", REASON)
+    assert flow_for("device_status_checks").failure_reply(check_message, reason=REASON) is None
+    body = flow.failure_reply(message, reason=REASON)
+    assert body["responseDetail"]["transactionId"] == "CD-R"
+    assert body["responseDetail"]["result"] == {"status": "FAILURE", "message": REASON}
+    assert not flow.reply_due(message)
+
+
+def test_a_derms_acknowledgement_ended_before_it_was_recorded_fails_the_sync_and_reopens_it_for_dacs(
+    dacs_client, derms_client
+):
+    sync_message = accepted(dacs_client, "dacs/enrollment-syncs", sync_request("SYNC-K"))
+    sync_services.sync_forwarded(sync_id=sync_message.enrollment_sync.id)
+    sync_message.items.update(status=Item.Status.SUCCESS)
+    Message.objects.filter(id=sync_message.id).update(status=Message.Status.COMPLETED)
+    message = accepted(derms_client, "derms/enrollment-sync-acks", {"dacsMessageId": "SYNC-K", "ackType": "SUCCESS"})
+    end_abnormally(message)
+    flow_for("enrollment_sync_acks").settle(message, reason=REASON)
+    assert EnrollmentSync.objects.get().state == EnrollmentSync.State.FAILED
+    sync_message.refresh_from_db()
+    assert sync_message.status == Message.Status.QUEUED
+    body = flow_for("enrollment_syncs").reply(sync_message)
+    assert body["status"] == "FAILURE" and REASON in body["message"]
