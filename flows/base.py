@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, compress
@@ -252,11 +253,19 @@ class Outcome:
 
 @dataclass
 class Accepted:
-    """A valid message, ready to be stored as items."""
+    """A valid message, ready to be stored as items.
+
+    `validate` writes nothing: the flow's own rows (a status check, an event
+    marked CANCELLING…) are written by `on_accept`, which the inbound
+    pipeline runs in the transaction that accepts the message, so a copy
+    that loses a duplicate race leaves none behind. One may raise Rejection
+    for a rule that holds only under a lock taken there.
+    """
 
     key: str
     items: list[Item] = field(default_factory=list)
     ack_extra: dict[str, Any] = field(default_factory=dict)
+    on_accept: list[Callable[[], object]] = field(default_factory=list)
 
 
 class Flow:
@@ -327,19 +336,6 @@ class Flow:
     def send_reply(self, message: Message, body: dict):
         raise NotImplementedError
 
-    def settle(self, message: Message, *, reason: str) -> None:
-        """The message ended abnormally (discarded, or failed outside the normal path): leave the flow's
-        business state settled, nothing waiting on it. Runs inside the transaction that failed its open items."""
-
-    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
-        """The one reply owed to `reply_partner` when the message ended abnormally: ackType FAILURE, `reason`."""
-        if self.reply_partner is None:
-            return None
-        body = self.reply(message)
-        if body is not None:
-            body["ackType"] = "FAILURE"
-        return body
-
     def sweep(self) -> None:
         """Checks of the flow's own run by the sweeper every pass (timeouts, overdue answers)."""
 
@@ -347,6 +343,24 @@ class Flow:
         """After the message reached its final status: the emails it calls for."""
         if status == Message.Status.FAILED:
             notify_technical_failure(message=message)
+
+    # --- a message that ends abnormally (discarded, or failed after repeated crashes) ---
+    def settle(self, message: Message, *, reason: str) -> None:
+        """Leave the flow's business state final, as a technical failure would.
+
+        Runs in the transaction that made the message's open items FAILURE with `reason`.
+        """
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """The one reply owed to `reply_partner`, from the message's final items, with ackType FAILURE.
+
+        The reason reaches the partner through the records' own text (FAILURE items carry it).
+        None when nothing is owed.
+        """
+        if self.reply_partner is None:
+            return None
+        body = self.reply(message)
+        return None if body is None else {**body, "ackType": "FAILURE"}
 
 
 def ack_type(statuses: set[str]) -> str:

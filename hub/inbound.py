@@ -217,6 +217,8 @@ def _accept(message: Message, flow: Flow, accepted) -> Response:
     try:
         with transaction.atomic():
             message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key"])
+            for write in accepted.on_accept:
+                write()
             for item in accepted.items:
                 item.message = message
             items_insert(items=accepted.items)
@@ -229,6 +231,10 @@ def _accept(message: Message, flow: Flow, accepted) -> Response:
             raise
         message.accepted_key = None
         return _duplicate(message, first)
+    except Rejection as rejection:
+        # A rule checked under the lock the flow's writes take (an event cancelled a moment ago).
+        message.accepted_key = None
+        return _reject(message, rejection)
     log_bind_message(message)
     log.info("accepted %s %s tracking=%s", flow.name, accepted.key, message.tracking_id)
     return Response(message.ack, status=202)

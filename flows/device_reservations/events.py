@@ -41,12 +41,18 @@ def event_reserve(*, message: Message, header: dict, device_count: int, collecti
     raise RuntimeError(f"could not record event {header['eventId']}")
 
 
-def event_cancelling(*, event_id: str, reason: str, now: datetime) -> ProgramEvent | None:
-    """Stop the event's reservations from sending more; 409 when it has started."""
+def event_cancelling(*, event_id: str, reason: str, now: datetime) -> str | None:
+    """Stop the event's reservations from sending more; its status before, or None for an event not seen.
+
+    A CANCELLED event stays so (a repeated cancellation changes nothing); otherwise 409 when it has started.
+    """
     with transaction.atomic():
         event = ProgramEvent.objects.select_for_update().filter(event_id=event_id).first()
         if event is None:
             return None
+        was = event.status
+        if was == ProgramEvent.Status.CANCELLED:
+            return was
         if event.start <= now:
             raise Rejection(
                 409, "event_started", {"eventId": [f"Event {event_id} started at {event.start:%Y-%m-%dT%H:%M:%SZ}."]}
@@ -54,7 +60,23 @@ def event_cancelling(*, event_id: str, reason: str, now: datetime) -> ProgramEve
         event.status = ProgramEvent.Status.CANCELLING
         event.cancel_reason = reason
         event.save(update_fields=["status", "cancel_reason", "updated_at"])
-        return event
+        return was
+
+
+def event_cancel_abandoned(*, event_id: str, was: str | None) -> None:
+    """A cancellation ended with no answer from DACS: a CANCELLING event goes back to its status before.
+
+    Back to CANCEL_FAILED when it was CANCELLING already (its own cancellation's outcome is unknown);
+    a reservation-side status is settled again, as its reservations may have ended meanwhile.
+    """
+    with transaction.atomic():
+        event = ProgramEvent.objects.select_for_update().filter(event_id=event_id).first()
+        if event is None or event.status != ProgramEvent.Status.CANCELLING:
+            return
+        if was in (None, ProgramEvent.Status.CANCELLING, ProgramEvent.Status.CANCELLED):
+            was = ProgramEvent.Status.CANCEL_FAILED
+        ProgramEvent.objects.filter(id=event.id).update(status=was)
+        event_settle(event=event)
 
 
 def event_cancelled(*, event_id: str, ok: bool) -> None:
@@ -70,10 +92,15 @@ def event_cancelled(*, event_id: str, ok: bool) -> None:
         ).update(state=EventDevice.State.CANCELLED)
 
 
-def event_settle(*, event: ProgramEvent) -> None:
-    """When no reservation of the event is open any more: RESERVED, PARTIALLY_RESERVED or FAILED."""
-    open_ = Reservation.objects.filter(event=event, message__status__in=Message.UNFINISHED).exists()
-    if open_:
+def event_settle(*, event: ProgramEvent, ended: Message | None = None) -> None:
+    """When no reservation of the event is open any more: RESERVED, PARTIALLY_RESERVED or FAILED.
+
+    `ended`: a message that has ended though its status may not say so yet (discarded in this transaction).
+    """
+    open_ = Reservation.objects.filter(event=event, message__status__in=Message.UNFINISHED)
+    if ended is not None:
+        open_ = open_.exclude(message=ended)
+    if open_.exists():
         return
     counts = dict(EventDevice.objects.filter(event=event).values_list("state").annotate(n=Count("id")).order_by())
     reserved = counts.get(EventDevice.State.RESERVED, 0)
@@ -100,6 +127,13 @@ def devices_record(*, message: Message, seqs: list[int], state: str, error: str 
     else:
         rows = rows.filter(seq__in=seqs)
     rows.update(state=state, error=error)
+
+
+def devices_fail_pending(*, message: Message, error: str) -> None:
+    """Devices of a message that ended abnormally still PENDING (their outcome never written) are FAILED."""
+    EventDevice.objects.filter(message=message, state=EventDevice.State.PENDING).update(
+        state=EventDevice.State.FAILED, error=error
+    )
 
 
 def devices_sync_failures(*, message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,13 @@ from django.utils import timezone
 from flows.base import Accepted, Flow, Outcome, Rejection, flatten_errors, parse_json
 from flows.device_reservations import availability, notify
 from flows.device_reservations.devices import DeviceCheck, check_csv, check_json, multipart_parts
-from flows.device_reservations.events import devices_record, devices_sync_failures, event_reserve, event_settle
+from flows.device_reservations.events import (
+    devices_fail_pending,
+    devices_record,
+    devices_sync_failures,
+    event_reserve,
+    event_settle,
+)
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
 from flows.device_reservations.prepare import reservation_prepare
 from flows.device_reservations.samples import reservation_message
@@ -81,13 +88,14 @@ class DeviceReservations(Flow):
             errors.update(rejection.details)
         if errors:
             raise Rejection(400, "validation_failed", errors)
-        event_reserve(
+        reserve = partial(
+            event_reserve,
             message=message,
             header=header,
             device_count=check.count,
             collection_size=settings.RESERVATION_COLLECTION_SIZE,
         )
-        return Accepted(key=header["messageId"], items=[], ack_extra={"deviceCount": check.count})
+        return Accepted(key=header["messageId"], items=[], ack_extra={"deviceCount": check.count}, on_accept=[reserve])
 
     # --- processing ----------------------------------------------------------
     def lock_name(self, message: Message) -> str:
@@ -223,6 +231,22 @@ class DeviceReservations(Flow):
         reservation = Reservation.objects.select_related("event").get(message=message)
         event_settle(event=reservation.event)
         notify.reservation_emails(message=message, reservation=reservation, counts=reservation_counts(message))
+
+    # --- a reservation that ends abnormally ----------------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """Devices of the message end as their items did (FAILURE: FAILED); the event settles without it."""
+        devices_sync_failures(message=message)
+        devices_fail_pending(message=message, error=reason)
+        reservation = Reservation.objects.select_related("event").get(message=message)
+        event_settle(event=reservation.event, ended=message)
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        body = super().failure_reply(message, reason=reason)
+        # Devices never made into items (the message ended before its preparation) count as failed.
+        count = Reservation.objects.filter(message=message).values_list("device_count", flat=True).get()
+        body["failedCount"] += count - body["deviceCount"]
+        body["deviceCount"] = count
+        return body
 
 
 def reservation_counts(message: Message) -> dict[str, int]:

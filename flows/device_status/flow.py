@@ -8,6 +8,7 @@ for good, or the sweeper timed the check out.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,22 @@ def answered_exists() -> Exists:
     return Exists(Message.objects.filter(flow=RESPONSES, accepted_key=OuterRef("communication_id")))
 
 
+def failure_send(*, message: Message, body: dict, check_id: int) -> partners.Result:
+    """Tell DACS a check's FAILURE (built by dacs_status_body), and record that it was told."""
+    result = partners.call(
+        System.DACS,
+        "status_response",
+        settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+        json_body=body,
+        message=message,
+    )
+    if result.ok:
+        services.status_check_dacs_updated(
+            check_id=check_id, result="FAILURE", text=body["responseDetail"]["result"]["message"]
+        )
+    return result
+
+
 class DeviceStatusChecks(Flow):
     name = NAME
     sender = System.DACS
@@ -46,10 +63,10 @@ class DeviceStatusChecks(Flow):
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(StatusCheckRequest, payload)
         key = data["sendDetails"]["communicationId"]
-        services.status_check_create(message=message, payload={**payload, "reason": data["reason"]})
         forward = {"dacsMessageId": key, "deviceInfo": payload["deviceInfo"]}
         item = Item(seq=0, key=key, nic_id=data["deviceInfo"]["nicId"], data=forward)
-        return Accepted(key=key, items=[item])
+        create = partial(services.status_check_create, message=message, payload={**payload, "reason": data["reason"]})
+        return Accepted(key=key, items=[item], on_accept=[create])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         outcomes = {}
@@ -92,18 +109,22 @@ class DeviceStatusChecks(Flow):
         )
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
-        result = partners.call(
-            System.DACS,
-            "status_response",
-            settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
-            json_body=body,
-            message=message,
+        return failure_send(message=message, body=body, check_id=message.status_check.id)
+
+    # --- a check that ends abnormally ---------------------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """A check still waiting for DERMS fails: no answer will be passed on for it."""
+        services.status_check_fail(check_id=message.status_check.id)
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """FAILURE with the reason, unless DACS has been told (or will be, by DERMS's response)."""
+        check = StatusCheck.objects.get(check_message=message)
+        if check.response_message_id or check.dacs_updated_at:
+            return None
+        when = check.failed_at or check.timed_out_at or timezone.now()
+        return services.dacs_status_body(
+            communication_id=check.communication_id, when=when, status="FAILURE", text=reason
         )
-        if result.ok:
-            services.status_check_dacs_updated(
-                check_id=message.status_check.id, result="FAILURE", text=body["responseDetail"]["result"]["message"]
-            )
-        return result
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:

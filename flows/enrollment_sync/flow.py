@@ -8,6 +8,7 @@ the one acknowledgement, sent once the outcome is known (Flow.reply_due).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -66,11 +67,11 @@ class EnrollmentSyncs(Flow):
 
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(SyncRequest, payload)
-        services.sync_create(message=message, payload=data)
         devices = data["locationInfo"].get("controllableDevices") or []
         nic_id = (devices[0].get("nicId") or "") if devices else ""
         item = Item(seq=0, key=data["syncRequestId"], nic_id=nic_id[:200], data=derms_enrollment(payload))
-        return Accepted(key=data["syncRequestId"], items=[item])
+        create = partial(services.sync_create, message=message, payload=data)
+        return Accepted(key=data["syncRequestId"], items=[item], on_accept=[create])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         outcomes = {}
@@ -124,6 +125,20 @@ class EnrollmentSyncs(Flow):
         if result.ok:
             services.sync_dacs_acked(sync_id=message.enrollment_sync.id, status=body["status"])
         return result
+
+    # --- a sync that ends abnormally -----------------------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """A sync still waiting for DERMS's acknowledgement fails."""
+        services.sync_fail(sync_id=message.enrollment_sync.id)
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """FAILURE with the reason, unless DACS has been acknowledged already."""
+        sync = EnrollmentSync.objects.get(sync_message=message)
+        if sync.dacs_acked_at:
+            return None
+        if sync.state in EnrollmentSync.OPEN and services.sync_fail(sync_id=sync.id):
+            sync.refresh_from_db()
+        return {**services.dacs_ack_body(sync), "status": "FAILURE", "message": reason}
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:

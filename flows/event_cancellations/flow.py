@@ -14,9 +14,11 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from flows.base import Accepted, Flow, Outcome, validated
-from flows.device_reservations.events import event_cancelled, event_cancelling
+from flows.device_reservations.events import event_cancel_abandoned, event_cancelled, event_cancelling
 from flows.device_reservations.flow import event_lock
+from flows.device_reservations.models import ProgramEvent
 from hub import partners
+from hub.activity import activity_record
 from hub.models import Item, Message, System
 from hub.notify import email_send
 
@@ -56,9 +58,13 @@ class EventCancellations(Flow):
     def validate(self, message: Message, payload: Any) -> Accepted:
         data = validated(CancellationMessage, payload)
         text = data.get("cancellationMessageText") or ""
-        event = event_cancelling(event_id=data["eventId"], reason=text, now=timezone.now())
-        item = Item(seq=0, key=data["eventId"], data={"text": text, "known": event is not None})
-        return Accepted(key=data["messageId"], items=[item])
+        item = Item(seq=0, key=data["eventId"], data={"text": text})
+
+        def cancelling() -> None:
+            # The event's status before, to go back to if this cancellation ends with no answer.
+            item.data["was"] = event_cancelling(event_id=data["eventId"], reason=text, now=timezone.now())
+
+        return Accepted(key=data["messageId"], items=[item], on_accept=[cancelling])
 
     def lock_name(self, message: Message) -> str:
         return event_lock(message.items.values_list("key", flat=True).first() or str(message.id))
@@ -66,6 +72,11 @@ class EventCancellations(Flow):
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         outcomes = {}
         for item in items:
+            if ProgramEvent.objects.filter(event_id=item.key, status=ProgramEvent.Status.CANCELLED).exists():
+                # Cancelled already (by an earlier cancellation, perhaps while this one waited): nothing to send.
+                activity_record(message=message, kind="already_cancelled", text=f"Event {item.key} is CANCELLED")
+                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                continue
             operation, path, body = dacs_cancellation(
                 item.key, item.data.get("text", ""), settings.DACS_CANCELLATION_MODE
             )
@@ -88,7 +99,25 @@ class EventCancellations(Flow):
             template="cancellation_complete",
             subject=f"[DERMS-DACS hub] Cancellation of event {item.key}: {item.status}",
             recipients=settings.NOTIFY_BUSINESS_EMAILS,
-            context={"message": message, "item": item, "mode": settings.DACS_CANCELLATION_MODE},
+            context={
+                "message": message,
+                "item": item,
+                "mode": settings.DACS_CANCELLATION_MODE,
+                "sent": message.calls.exists(),
+            },
             message=message,
         )
         super().finished(message, status)
+
+    def settle(self, message: Message, *, reason: str) -> None:
+        """The event stops being CANCELLING, unless another cancellation of it is still open."""
+        item = message.items.first()
+        if item is None:
+            return
+        others = (
+            Message.objects.filter(flow=self.name, status__in=Message.UNFINISHED, items__key=item.key)
+            .exclude(id=message.id)
+            .exists()
+        )
+        if not others:
+            event_cancel_abandoned(event_id=item.key, was=item.data.get("was"))

@@ -10,8 +10,9 @@ from django.utils import timezone
 from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import EventDevice, ProgramEvent
 from flows.device_reservations.samples import reservation_message
+from flows.registry import flow_for
 from hub.leases import lease_release, lease_take
-from hub.models import Message, OutboundCall
+from hub.models import Item, Message, OutboundCall
 from hub.processing import sweep_once
 from tests.flows.test_device_reservations import FakeDacs, answer, reserved
 
@@ -147,3 +148,121 @@ def test_a_cancellation_waits_while_another_message_of_its_event_is_processed(
             sweep_once()
     assert [op for op, body in fake.sent] == ["lifecycle"]
     assert Message.objects.get(id=message.id).status == Message.Status.COMPLETED
+
+
+REFUSED = answer(OutboundCall.Outcome.BUSINESS, status=400, error="Event EVT-2 not found")
+
+
+def test_a_second_cancellation_of_a_cancelled_event_sends_nothing_and_succeeds(
+    derms_client, django_capture_on_commit_callbacks
+):
+    fake = FakeDacsCancelling()
+    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
+        with django_capture_on_commit_callbacks(execute=True):
+            derms_client.post(RESERVE_URL, data=reservation_message("R-2", "EVT-2", 3), format="json")
+            derms_client.post(URL, data=cancellation("C-2A", "EVT-2"), format="json")
+        assert ProgramEvent.objects.get().status == ProgramEvent.Status.CANCELLED
+        fake.cancel_answer = REFUSED  # DACS would refuse a second one: it must not be asked
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            resp = derms_client.post(URL, data=cancellation("C-2B", "EVT-2"), format="json")
+    assert resp.status_code == 202, resp.content
+    assert len(fake.of("lifecycle")) == 1
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.CANCELLED
+    assert set(EventDevice.objects.values_list("state", flat=True)) == {"CANCELLED"}
+    second = Message.objects.get(message_key="C-2B")
+    assert second.status == Message.Status.COMPLETED and second.ack_type == "SUCCESS"
+    assert not second.calls.exists()
+    (email,) = mail.outbox
+    assert "was already cancelled: nothing was sent to DACS" in email.body
+
+
+@pytest.mark.parametrize(
+    "dacs_answer",
+    [REFUSED, answer(OutboundCall.Outcome.TECHNICAL, status=503, error="HTTP 503")],
+    ids=["refused", "unreachable"],
+)
+def test_a_failing_cancellation_never_moves_an_event_back_from_cancelled(
+    dacs_answer, derms_client, settings, django_capture_on_commit_callbacks
+):
+    settings.RETRY_ATTEMPTS = 1
+
+    class CancelledMeanwhile(FakeDacsCancelling):
+        """While this cancellation is with DACS, an earlier one's success is recorded."""
+
+        def __call__(self, partner, operation, path, **kwargs):
+            if operation == "lifecycle":
+                ProgramEvent.objects.update(status=ProgramEvent.Status.CANCELLED)
+            return super().__call__(partner, operation, path, **kwargs)
+
+    fake = CancelledMeanwhile()
+    fake.cancel_answer = dacs_answer
+    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
+        with django_capture_on_commit_callbacks(execute=True):
+            derms_client.post(RESERVE_URL, data=reservation_message("R-3", "EVT-3", 2), format="json")
+            resp = derms_client.post(URL, data=cancellation("C-3", "EVT-3"), format="json")
+    assert resp.status_code == 202
+    assert len(fake.of("lifecycle")) == 1
+    assert Message.objects.get(message_key="C-3").status in (
+        Message.Status.COMPLETED_WITH_ERRORS,
+        Message.Status.FAILED,
+    )
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.CANCELLED
+
+
+def held_cancellation(client, capture, message_id: str, event_id: str) -> Message:
+    """A cancellation accepted and left waiting (its event's lock is taken), as one is when it is discarded."""
+    lease_take(name=event_lock(event_id), owner="a reservation in progress", seconds=60)
+    with capture(execute=True):
+        resp = client.post(URL, data=cancellation(message_id, event_id), format="json")
+    assert resp.status_code == 202, resp.content
+    message = Message.objects.get(message_key=message_id)
+    message.items.update(status=Item.Status.FAILURE, last_error="Discarded")
+    return message
+
+
+def event(event_id: str, status: str) -> ProgramEvent:
+    return ProgramEvent.objects.create(
+        event_id=event_id,
+        event_type="ECONOMIC",
+        start=timezone.now() + timedelta(days=1),
+        end=timezone.now() + timedelta(days=1, hours=2),
+        status=status,
+    )
+
+
+def test_a_cancellation_ended_abnormally_puts_its_event_back_as_it_was(
+    derms_client, django_capture_on_commit_callbacks
+):
+    event("EVT-S", ProgramEvent.Status.CANCEL_FAILED)
+    message = held_cancellation(derms_client, django_capture_on_commit_callbacks, "C-S", "EVT-S")
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.CANCELLING
+    flow = flow_for("event_cancellations")
+    flow.settle(message, reason="Discarded")
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.CANCEL_FAILED
+    assert flow.failure_reply(message, reason="Discarded") is None
+
+
+def test_a_reserved_event_goes_back_to_what_its_devices_say(derms_client, django_capture_on_commit_callbacks):
+    with mock.patch("hub.partners.call", autospec=True, side_effect=FakeDacsCancelling()):
+        with django_capture_on_commit_callbacks(execute=True):
+            derms_client.post(RESERVE_URL, data=reservation_message("R-S", "EVT-R", 2), format="json")
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.RESERVED
+    message = held_cancellation(derms_client, django_capture_on_commit_callbacks, "C-R", "EVT-R")
+    flow_for("event_cancellations").settle(message, reason="Discarded")
+    assert ProgramEvent.objects.get().status == ProgramEvent.Status.RESERVED
+
+
+def test_settling_a_cancellation_leaves_a_cancelled_event_and_one_another_cancellation_holds(
+    derms_client, django_capture_on_commit_callbacks
+):
+    event("EVT-C", ProgramEvent.Status.CANCELLED)
+    done = held_cancellation(derms_client, django_capture_on_commit_callbacks, "C-C", "EVT-C")
+    flow_for("event_cancellations").settle(done, reason="Discarded")
+    assert ProgramEvent.objects.get(event_id="EVT-C").status == ProgramEvent.Status.CANCELLED
+
+    event("EVT-O", ProgramEvent.Status.RESERVED)
+    first = held_cancellation(derms_client, django_capture_on_commit_callbacks, "C-O1", "EVT-O")
+    held_cancellation(derms_client, django_capture_on_commit_callbacks, "C-O2", "EVT-O")
+    flow_for("event_cancellations").settle(first, reason="Discarded")
+    assert ProgramEvent.objects.get(event_id="EVT-O").status == ProgramEvent.Status.CANCELLING

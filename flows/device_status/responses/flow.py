@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from flows.base import Accepted, Flow, Outcome, correlated, validated
 from flows.device_status import services
 from flows.device_status.flow import NAME as CHECKS
-from flows.device_status.flow import RESPONSES
+from flows.device_status.flow import RESPONSES, failure_send
 from flows.device_status.models import StatusCheck
 from flows.device_status.samples import status_response
 from flows.device_status.serializers import StatusCheckResponse
@@ -28,6 +29,9 @@ class DeviceStatusResponses(Flow):
     sender = System.DERMS
     path = "derms/device-status-responses"
     key_field = "dacsMessageId"
+    # DACS waits for the status update this message carries; it is sent as the item itself, so a
+    # separate reply is owed only when the message ends abnormally (failure_reply).
+    reply_partner = System.DACS
     request_serializer = StatusCheckResponse
     request_examples = {"status response": status_response("CD-000987")}
 
@@ -74,3 +78,28 @@ class DeviceStatusResponses(Flow):
                 )
             outcomes[item.id] = Outcome.of(result)
         return outcomes
+
+    def reply_due(self, message: Message) -> bool:
+        return False
+
+    # --- a response that ends abnormally ----------------------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """A check still open takes this response as its answer, a FAILURE, so nothing waits on it."""
+        check = StatusCheck.objects.get(check_message_id=message.related_id)
+        if check.state in StatusCheck.OPEN:
+            services.status_check_answer(
+                check_id=check.id, response=message, code="FAILURE", text=reason, responded_at=None
+            )
+
+    def failure_reply(self, message: Message, *, reason: str) -> dict | None:
+        """FAILURE with the reason, unless DACS has been told already."""
+        check = StatusCheck.objects.get(check_message_id=message.related_id)
+        if check.dacs_updated_at:
+            return None
+        return services.dacs_status_body(
+            communication_id=check.communication_id, when=timezone.now(), status="FAILURE", text=reason
+        )
+
+    def send_reply(self, message: Message, body: dict) -> partners.Result:
+        check_id = StatusCheck.objects.filter(check_message_id=message.related_id).values_list("id", flat=True).get()
+        return failure_send(message=message, body=body, check_id=check_id)

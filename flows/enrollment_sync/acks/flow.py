@@ -58,3 +58,19 @@ class EnrollmentSyncAcks(Flow):
             message_reopen(message_id=message.related_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
             outcomes[item.id] = Outcome(Item.Status.SUCCESS)
         return outcomes
+
+    # --- an acknowledgement that ends abnormally -----------------------------------
+    def settle(self, message: Message, *, reason: str) -> None:
+        """A sync still waiting for DERMS's acknowledgement fails, and its message tells DACS so.
+
+        Its forward's item ends FAILURE with the reason, which the FAILURE acknowledgement carries.
+        """
+        from hub.processing import message_reopen
+
+        sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
+        if not services.sync_fail(sync_id=sync.id):
+            return
+        Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+            status=Item.Status.FAILURE, last_error=reason
+        )
+        message_reopen(message_id=message.related_id, text=f"DERMS's acknowledgement was not passed on: {reason}")
