@@ -15,6 +15,7 @@ from flows.device_reservations.samples import (
     reservation_header,
     reservation_message,
 )
+from hub.demo import answer
 
 REFUSED = 1234
 
@@ -40,7 +41,7 @@ def send(base: str, partners: dict) -> list[str]:
         headers={"Content-Type": content_type},
         timeout=60,
     )
-    lines.append(f"reservation of 3,000 devices as CSV (one not enrolled at DACS) → {resp.status_code}")
+    lines.append(f"reservation of 3,000 devices as CSV (one not enrolled at DACS) → {answer(resp)}")
 
     event_id = f"DEMO-EVT-{stamp}-C"
     resp = requests.post(
@@ -49,7 +50,7 @@ def send(base: str, partners: dict) -> list[str]:
         timeout=60,
         json=reservation_message(f"DEMO-RSV-{stamp}-C", event_id, 50, **times),
     )
-    lines.append(f"reservation of 50 devices for event {event_id} → {resp.status_code}")
+    lines.append(f"reservation of 50 devices for event {event_id} → {answer(resp)}")
     resp = requests.post(
         f"{base}/api/v1/derms/event-cancellations",
         auth=partners["DERMS"],
@@ -61,5 +62,5 @@ def send(base: str, partners: dict) -> list[str]:
             "cancellationMessageText": "Forecast load below threshold",
         },
     )
-    lines.append(f"cancellation of event {event_id} → {resp.status_code}")
+    lines.append(f"cancellation of event {event_id} → {answer(resp)}")
     return lines

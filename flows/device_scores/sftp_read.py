@@ -13,8 +13,9 @@ copies the data twice more on the way out, which on a fast link costs more CPU t
 decryption. With a `GatheringPipe` under the channel, the reader is woken once the rest of the
 answer it waits for is there, not for every SSH packet. This uses
 SFTPClient's request primitive (`_async_request`) and its table of expected answers
-(`_expecting`); requirements pin paramiko, and the SFTP tests run this against a real sshd, so a
-change there shows up before it ships.
+(`_expecting`); requirements pin paramiko, tests/flows/test_paramiko_private_api.py checks each
+part by name, and the SFTP tests run this against a real sshd, so a change there shows up before
+it ships.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 import requests
 
 from flows.device_status.samples import status_check
+from hub.demo import answer
 
 
 def send(base: str, partners: dict) -> list[str]:
@@ -14,5 +15,5 @@ def send(base: str, partners: dict) -> list[str]:
             auth=partners["DACS"],
             timeout=30,
         )
-        lines.append(f"status check of {nic_id} → {resp.status_code}; DERMS answers in a second")
+        lines.append(f"status check of {nic_id} → {answer(resp)}; DERMS answers in a second")
     return lines

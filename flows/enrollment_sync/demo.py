@@ -3,6 +3,7 @@
 import requests
 
 from flows.enrollment_sync.samples import sync_request
+from hub.demo import answer
 
 
 def send(base: str, partners: dict) -> list[str]:
@@ -16,5 +17,5 @@ def send(base: str, partners: dict) -> list[str]:
             auth=partners["DACS"],
             timeout=30,
         )
-        lines.append(f"enrollment sync {action} for {person} → {resp.status_code}")
+        lines.append(f"enrollment sync {action} for {person} → {answer(resp)}")
     return lines

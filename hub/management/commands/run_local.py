@@ -1,11 +1,13 @@
 """`make run`: the hub, a django-q2 cluster and the built-in stand-ins, with demo traffic.
 
-Ctrl-C stops everything this command started.
+Ctrl-C (or SIGTERM) stops everything this command started, and so does any error on the way; if this
+command is killed outright, a watchdog stops the rest (hub/process_group.py).
 """
 
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,9 +18,10 @@ import requests
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from flows.registry import flow_packages
+from hub.process_group import ProcessGroup
 
 
 def _login_file():
@@ -60,6 +63,28 @@ def ensure_partner(system: str) -> tuple[str, str]:
     return username, password
 
 
+def port_check(*, host: str, port: int) -> None:
+    """Refuse to start anything when `host:port` is taken: the web server would fail, and the demo would talk to
+    whatever listens there."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    try:
+        # As the web server will bind: SO_REUSEADDR, so a port left in TIME_WAIT by a previous run counts as free.
+        socket.create_server(address[:2], family=family).close()
+    except OSError as exc:
+        raise CommandError(
+            f"port {port} on {host} is not free ({exc.strerror}); stop what uses it, or choose another port: "
+            f"HUB_BASE_URL=http://{host}:{port + 1} make run"
+        ) from exc
+
+
+class Stop(Exception):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _stop_signal(signum, frame):
+    raise Stop
+
+
 class Command(BaseCommand):
     help = "Run the hub locally: web server, worker cluster, built-in stand-ins and demo traffic."
 
@@ -68,56 +93,63 @@ class Command(BaseCommand):
 
     def handle(self, no_demo=False, **options):
         base = settings.HUB_BASE_URL
-        address = urlsplit(base).netloc
+        url = urlsplit(base)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        port_check(host=url.hostname, port=port)
+        address = f"[{url.hostname}]:{port}" if ":" in url.hostname else f"{url.hostname}:{port}"
         username, password, created = ensure_admin()
         partners = {system: ensure_partner(system) for system in ("DERMS", "DACS")}
         call_command("collectstatic", "--noinput", verbosity=0)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        children = [
-            subprocess.Popen([sys.executable, "manage.py", "runserver", address, "--noreload"], env=env),
-            subprocess.Popen([sys.executable, "manage.py", "qcluster"], env=env),
-        ]
-
-        def stop(*_):
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        group = ProcessGroup()
+        signal.signal(signal.SIGTERM, _stop_signal)
+        try:
+            children = {
+                "web server": group.start([sys.executable, "manage.py", "runserver", address, "--noreload"], env=env),
+                "worker cluster": group.start([sys.executable, "manage.py", "qcluster"], env=env),
+            }
+            self.wait_until_up(base, children)
+            if not no_demo:
+                self.demo(base, partners)
+            self.stdout.write(self.style.SUCCESS(f"\nConsole:  {base}/admin/"))
+            if created:
+                self.stdout.write(f"Login:    {username} / {password}   (shown once; kept in {_login_file()})")
+            else:
+                self.stdout.write(f"Login:    {username} / {password}")
+            self.stdout.write(f"Partners: DERMS {partners['DERMS'][0]}, DACS {partners['DACS'][0]} (passwords in var/)")
+            self.stdout.write("Ctrl-C stops the hub, the worker cluster and the stand-ins.")
+            while True:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        raise CommandError(f"the {name} exited with code {child.returncode}")
+                time.sleep(1)
+        except (KeyboardInterrupt, Stop):
+            pass
+        finally:
+            # A second Ctrl-C must not cut the stop short and leave processes behind.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            group.stop()
             self.stdout.write("stopped")
-            sys.exit(0)
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        self.wait_until_up(base)
-        if not no_demo:
-            for package in flow_packages():
-                try:
-                    demo = import_module(f"{package}.demo")
-                except ModuleNotFoundError:
-                    continue
-                for line in demo.send(base, partners):
-                    self.stdout.write(f"demo: {line}")
-        self.stdout.write(self.style.SUCCESS(f"\nConsole:  {base}/admin/"))
-        if created:
-            self.stdout.write(f"Login:    {username} / {password}   (shown once; kept in {_login_file()})")
-        else:
-            self.stdout.write(f"Login:    {username} / {password}")
-        self.stdout.write(f"Partners: DERMS {partners['DERMS'][0]}, DACS {partners['DACS'][0]} (passwords in var/)")
-        self.stdout.write("Ctrl-C stops the hub, the worker cluster and the stand-ins.")
-        while all(child.poll() is None for child in children):
-            time.sleep(1)
-        stop()
+    def demo(self, base: str, partners: dict) -> None:
+        for package in flow_packages():
+            try:
+                demo = import_module(f"{package}.demo")
+            except ModuleNotFoundError:
+                continue
+            for line in demo.send(base, partners):
+                self.stdout.write(f"demo: {line}")
 
-    def wait_until_up(self, base: str) -> None:
+    def wait_until_up(self, base: str, children: dict[str, subprocess.Popen]) -> None:
         for _ in range(100):
+            for name, child in children.items():
+                if child.poll() is not None:
+                    raise CommandError(f"the {name} exited with code {child.returncode} before the hub was up")
             try:
                 if requests.get(f"{base}/healthz", timeout=1).ok:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise SystemExit(f"the hub did not start at {base}")
+        raise CommandError(f"the hub did not start at {base}")
