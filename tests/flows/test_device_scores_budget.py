@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from flows.device_scores.claims import ClaimLost, run_touch
@@ -20,6 +21,12 @@ from tests.flows.score_fixtures import drop
 
 pytestmark = pytest.mark.django_db
 derms, inbox = score_fixtures.derms, score_fixtures.inbox
+
+
+def emailed(func, **kwargs):
+    """Run `func`; the emails it records are sent by tasks enqueued once they are committed."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return func(**kwargs)
 
 
 def names(folder):
@@ -41,7 +48,7 @@ def test_a_run_stops_taking_files_at_its_budget_and_a_follow_up_run_takes_the_re
         drop(inbox, f"SDCSE_{n}.csv", score_csv(n), age_s=100 - n)
 
     # Files are taken while one more is expected through 0.7 s in; the follow-ups run inline here.
-    first = transfer_run(trigger=ScoreRun.Trigger.SCHEDULE, budget_s=1.2)
+    first = emailed(transfer_run, trigger=ScoreRun.Trigger.SCHEDULE, budget_s=1.2)
 
     assert derms.names() == [f"SDCSE_{n}.csv" for n in range(1, 9)]
     assert names(inbox) == [f"Sent-SDCSE_{n}.csv" for n in range(1, 9)]
@@ -62,7 +69,7 @@ def test_a_run_without_a_budget_takes_every_file(inbox, derms, settings):
     derms.answer = slow_answer(0.2)
     for n in range(1, 6):
         drop(inbox, f"SDCSE_{n}.csv", score_csv(n), age_s=100 - n)
-    result = transfer_run(trigger=ScoreRun.Trigger.COMMAND)
+    result = emailed(transfer_run, trigger=ScoreRun.Trigger.COMMAND)
     assert (result.files_sent, result.note, ScoreRun.objects.count()) == (5, "", 1)
 
 
@@ -76,7 +83,7 @@ def test_the_file_in_hand_is_given_up_when_it_would_outlast_the_budget(inbox, de
 
     score_progress.connect(stall)
     try:
-        result = transfer_run(trigger=ScoreRun.Trigger.SCHEDULE, budget_s=0.5)
+        result = emailed(transfer_run, trigger=ScoreRun.Trigger.SCHEDULE, budget_s=0.5)
     finally:
         score_progress.disconnect(stall)
     assert names(inbox) == ["SDCSE_1.csv"] and derms.received[0].complete is False
@@ -120,7 +127,7 @@ def test_the_sweep_ends_a_run_whose_worker_died_releases_its_lock_and_sends_its_
     alive = ScoreRun.objects.create(trigger="COMMAND", source="s", destination="d")
     drop(inbox, "SDCSE_2.csv", score_csv(2))
 
-    assert runs_recover() == 1
+    assert emailed(runs_recover) == 1
 
     dead.refresh_from_db()
     assert (dead.status, dead.files_sent, dead.files_failed, dead.bytes_sent) == ("FAILED", 1, 1, 9)
@@ -133,18 +140,18 @@ def test_the_sweep_ends_a_run_whose_worker_died_releases_its_lock_and_sends_its_
     assert digest.subject == f"[DERMS-DACS hub] Score files: 1 sent, 1 failed (run {dead.id})"
     assert "- SDCSE_1.csv: SENT" in digest.body and "- SDCSE_2.csv: INTERRUPTED" in digest.body
     assert "its worker stopped answering" in error.body
-    assert runs_recover() == 0 and len(mailoutbox) == 2
+    assert emailed(runs_recover) == 0 and len(mailoutbox) == 2
 
     with pytest.raises(ClaimLost):
         run_touch(run_id=dead.id)
-    result = transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)  # the file it held is free for the next run
+    result = emailed(transfer_run, trigger=ScoreRun.Trigger.SCHEDULE)  # the file it held is free for the next run
     assert derms.names() == ["SDCSE_2.csv"] and result.files_sent == 1
 
 
 def test_the_next_run_ends_a_dead_run_before_it_starts(inbox, derms, mailoutbox):
     dead = dead_run(inbox)
     drop(inbox, "SDCSE_2.csv", score_csv(2))
-    result = transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)
+    result = emailed(transfer_run, trigger=ScoreRun.Trigger.SCHEDULE)
     assert ScoreRun.objects.get(pk=dead.pk).status == "FAILED"
     assert result.files_sent == 1 and derms.names() == ["SDCSE_2.csv"]
     assert [m.subject.endswith(f"(run {dead.id})") for m in mailoutbox[:2]] == [True, True]
@@ -156,11 +163,11 @@ def test_a_run_taken_for_dead_stops_and_leaves_the_sweepers_record_alone(inbox, 
     def frozen_then_swept(sender, file, phase, done, **kwargs):
         if phase == "send" and not Notification.objects.exists():
             ScoreRun.objects.update(heartbeat_at=timezone.now() - timedelta(hours=1))
-            runs_recover()
+            emailed(runs_recover)
 
     score_progress.connect(frozen_then_swept)
     try:
-        result = transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)
+        result = emailed(transfer_run, trigger=ScoreRun.Trigger.SCHEDULE)
     finally:
         score_progress.disconnect(frozen_then_swept)
     assert names(inbox) == ["SDCSE_1.csv"] and derms.received[0].complete is False
