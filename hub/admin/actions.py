@@ -19,13 +19,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_q.tasks import async_task
 
-from hub.messages import message_discard, message_resubmit
+from hub.messages import NOT_DISCARDABLE, NOT_RESUBMITTABLE, message_discard, message_resubmit
 from hub.models import Item, Message
 
 BULK_CHUNK = 500  # message ids per queued task
 # Larger selections go through `manage.py reprocess` / `discard`, which name them by flow and status.
 BULK_LIMIT = 10_000
-NOT_RESUBMITTABLE = (*Message.UNFINISHED, Message.Status.REJECTED, Message.Status.DUPLICATE)
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,7 @@ class Kind:
 
     def eligible(self, queryset: QuerySet) -> QuerySet:
         if self.name == "discard":
-            return queryset.exclude(
-                status__in=(Message.Status.DISCARDED, Message.Status.REJECTED, Message.Status.DUPLICATE)
-            )
+            return queryset.exclude(status__in=NOT_DISCARDABLE)
         queryset = queryset.exclude(status__in=NOT_RESUBMITTABLE)
         if self.name == "retry_failed":
             failed_items = Item.objects.filter(
@@ -98,7 +95,8 @@ KINDS = {
             "discarded",
             "discard",
             True,
-            "Work on the message stops for good; its open items are cancelled.",
+            "Work on the message stops for good and it can never be sent again: its open items become FAILURE"
+            " with your reason, and the partner waiting for an answer gets one FAILURE answer.",
         ),
     )
 }
