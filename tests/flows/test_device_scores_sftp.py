@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.test import TestCase
 
 from flows.device_scores.demo import score_csv
 from flows.device_scores.models import ScoreFile, ScoreRun
@@ -34,7 +35,9 @@ def names(folder):
 
 
 def run():
-    return transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)
+    # The run's emails are sent by a task enqueued once they are committed.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return transfer_run(trigger=ScoreRun.Trigger.SCHEDULE)
 
 
 def test_it_takes_good_empty_and_bad_header_files_over_sftp(remote, derms, settings):

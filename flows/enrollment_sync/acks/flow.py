@@ -65,7 +65,7 @@ class EnrollmentSyncAcks(Flow):
 
         Its forward's item ends FAILURE with the reason, which the FAILURE acknowledgement carries.
         """
-        from hub.processing import message_reopen
+        from hub.messages import message_reopen
 
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         if not services.sync_fail(sync_id=sync.id):
