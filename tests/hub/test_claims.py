@@ -368,3 +368,24 @@ def test_waiting_for_a_partner_slot_costs_a_few_queries_not_a_poll(settings):
         release.set()
         waiter.join(10)
         holder.close()
+
+
+@pytest.mark.django_db
+def test_the_sweeper_enqueues_a_due_reply_once_not_on_every_pass(django_capture_on_commit_callbacks):
+    message = MessageFactory(
+        status=Message.Status.DISCARDED,
+        reply_status=Message.Reply.RETRY,
+        reply_attempts=1,
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+        finished_at=timezone.now() - timedelta(seconds=5),
+    )
+    with mock.patch("hub.messages.async_task") as enqueued:
+        for _ in range(3):  # the workers are busy: the task is not run between passes
+            with django_capture_on_commit_callbacks(execute=True):
+                assert sweep_once()["replies"] == (1 if _ == 0 else 0)
+        assert enqueued.call_count == 1
+        # Its try failed again: due once more at a later time.
+        Message.objects.filter(id=message.id).update(reply_attempts=2, next_attempt_at=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sweep_once()["replies"] == 1
+    assert [c.args for c in enqueued.call_args_list] == [("hub.processing.message_reply_owed", message.id)] * 2
