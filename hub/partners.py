@@ -122,8 +122,8 @@ def partner_slot(partner: str, *, wait: bool = True):
     host; on SQLite (one machine) file locks under VAR_DIR do the same. A
     thread may hold its slot across many calls: nested uses are free. With
     `wait=False` a thread takes a free slot or none. Waiting blocks in the
-    database (or on a file lock): it costs one query per SLOT_WAIT_S, not a
-    query per poll.
+    database (or on a file lock): it costs three queries per SLOT_WAIT_S (one
+    tries every slot, two wait on one), not a query per poll.
     """
     held = _local.__dict__.setdefault("slots", set())
     if partner in held:  # this thread already holds one (see runner.run_parallel)
@@ -134,7 +134,7 @@ def partner_slot(partner: str, *, wait: bool = True):
     vendor = "postgresql" if connection.vendor == "postgresql" else "file"
     while True:
         random.shuffle(slots)
-        slot = next((s for s in slots if _slot_take(vendor, key, partner, s, block=False)), None)
+        slot = _slot_take_free(vendor, key, partner, slots)
         if slot is None and wait:
             slot = slots[0] if _slot_take(vendor, key, partner, slots[0], block=True) else None
         if slot is not None:
@@ -151,12 +151,23 @@ def partner_slot(partner: str, *, wait: bool = True):
         claim_check()  # still ours? (raises Abandoned otherwise) and a heartbeat while waiting
 
 
-def _slot_take(vendor: str, key: int, partner: str, slot: int, *, block: bool) -> bool:
+def _slot_take_free(vendor: str, key: int, partner: str, slots: list[int]) -> int | None:
+    """Take the first of `slots` that is free, without waiting; on PostgreSQL in one query."""
     if vendor == "postgresql":
-        if not block:
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, slot])
-                return cur.fetchone()[0]
+        with connection.cursor() as cur:
+            # The condition is evaluated row by row and the scan stops at the first lock taken, so at most
+            # one slot is taken (an ORDER BY would evaluate it on every row first).
+            cur.execute(
+                "SELECT s FROM unnest(%s::int[]) AS s WHERE pg_try_advisory_lock(%s::int, s) LIMIT 1", [slots, key]
+            )
+            row = cur.fetchone()
+        return None if row is None else row[0]
+    return next((s for s in slots if _slot_take(vendor, key, partner, s, block=False)), None)
+
+
+def _slot_take(vendor: str, key: int, partner: str, slot: int, *, block: bool) -> bool:
+    """Take `slot`, waiting up to SLOT_WAIT_S if `block` (always on PostgreSQL: see _slot_take_free)."""
+    if vendor == "postgresql":
         # A session-level lock, waited for in the server; lock_timeout bounds the wait. Inside a
         # transaction the wait gets a savepoint, so running out of time leaves the transaction usable.
         try:

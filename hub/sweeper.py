@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flows.device_scores.transfer import runs_recover
@@ -123,7 +124,17 @@ def enqueue_owed_replies() -> int:
         status__in=ENDED,
         claim="",
     )
-    ids = list(due.values_list("id", flat=True)[:1000])
-    for message_id in ids:
-        reply_enqueue(message_id=message_id)
-    return len(ids)
+    # Once per time it falls due, as workers busy with other tasks may not run it before the next pass;
+    # again only if the broker lost it.
+    requeue_before = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
+    waiting = (
+        Q(enqueued_at__isnull=True)
+        | Q(enqueued_at__lt=Coalesce("next_attempt_at", "finished_at"))
+        | Q(enqueued_at__lt=requeue_before)
+    )
+    enqueued = 0
+    for message_id in list(due.filter(waiting).values_list("id", flat=True)[:1000]):
+        if due.filter(waiting, id=message_id).update(enqueued_at=now):
+            enqueued += 1
+            reply_enqueue(message_id=message_id)
+    return enqueued
