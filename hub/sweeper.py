@@ -68,8 +68,8 @@ def take_back_stale() -> int:
         text = "Worker stopped answering; work taken back"
         if crashes + 1 >= settings.RETRY_ATTEMPTS:
             message = Message.objects.get(id=message_id)
-            Message.objects.filter(id=message_id, claim=token).update(crashes=crashes + 1)
-            if message_settle(
+            still_stale = Message.objects.filter(id=message_id, claim=token, heartbeat_at__lt=stale_before)
+            if still_stale.update(crashes=crashes + 1) and message_settle(
                 message=message,
                 status=Message.Status.FAILED,
                 reason=f"Stopped after {crashes + 1} runs whose worker stopped answering",
