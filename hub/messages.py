@@ -33,16 +33,6 @@ NOT_DISCARDABLE = {
 }
 
 
-def message_resubmit_refusal(message: Message) -> str:
-    """Why `message` cannot be resubmitted, or "" when it can."""
-    return NOT_RESUBMITTABLE.get(message.status, "")
-
-
-def message_discard_refusal(message: Message) -> str:
-    """Why `message` cannot be discarded, or "" when it can."""
-    return NOT_DISCARDABLE.get(message.status, "")
-
-
 def item_counts(message: Message) -> dict[str, int]:
     rows = message.items.values("status").annotate(n=Count("id")).order_by()
     return {row["status"]: row["n"] for row in rows}
