@@ -190,7 +190,15 @@ class Hub:
     def emails(self) -> list:
         if not self.mail_dir.exists():
             return []
-        return [message_from_bytes(path.read_bytes()) for path in sorted(self.mail_dir.iterdir())]
+        # Django's file backend appends every message to a file named by the second and the backend
+        # object's id, so two emails sent in one second by one process can share a file; each message
+        # ends with a line of 79 dashes, and one still being written (no such line yet) is not counted.
+        separator = b"\n" + b"-" * 79 + b"\n"
+        mails = []
+        for path in sorted(self.mail_dir.iterdir()):
+            *complete, _partial = path.read_bytes().split(separator)
+            mails.extend(message_from_bytes(raw) for raw in complete)
+        return mails
 
     def wait_for(self, predicate, timeout: float = 120, what: str = "condition", every: float = 0.3):
         deadline = time.monotonic() + timeout
