@@ -8,7 +8,7 @@ from django.views.defaults import page_not_found
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flows.base import Flow
+from hub.flow import Flow
 from hub.inbound import receive, user_system
 from hub.models import Message
 from hub.schema import flow_schema, message_status_schema

@@ -11,8 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
-from flows.registry import FLOWS
 from hub.models import Item, Message
+from hub.registry import FLOWS
 
 ATTENTION_SHOWN = 20
 ATTENTION_DAYS = 30  # failures older than this are history, not work

@@ -15,12 +15,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.response import Response
 
-from flows.base import Flow, Rejection
 from hub.activity import activity_record
 from hub.bulk import items_insert
+from hub.flow import Flow
 from hub.health import backlog_full
 from hub.logs import log_bind_message
+from hub.messages import message_enqueue
 from hub.models import Message
+from hub.payload import Rejection
 from hub.timefmt import iso_z
 
 log = logging.getLogger(__name__)
@@ -208,8 +210,6 @@ def _accepted_copy(flow: Flow, key: str) -> Message | None:
 
 
 def _accept(message: Message, flow: Flow, accepted) -> Response:
-    from hub.messages import message_enqueue
-
     message.ack = acknowledgement(message, accepted.key, accepted.ack_extra)
     message.accepted_key = accepted.key
     message.status = Message.Status.QUEUED

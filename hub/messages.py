@@ -13,9 +13,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from flows.registry import flow_for
 from hub.activity import activity_record
 from hub.models import Item, Message
+from hub.registry import flow_for
 
 # A message whose processing ended for good, or never started, cannot be sent again.
 NOT_RESUBMITTABLE = {

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from hub.models import Item, Message, Notification
+from hub.retry import backoff_s
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,6 @@ def email_enqueue(*, email_id: int) -> None:
 
 def email_deliver(email_id: int) -> bool:
     """The task: claim the email, send it, record the outcome. A task delivered twice finds it taken and stops."""
-    from hub.outcomes import backoff_s  # hub.outcomes imports flows.base, which imports this module
-
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed = Notification.objects.filter(

@@ -19,13 +19,13 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from flows.registry import flow_for
 from hub.activity import activity_record
 from hub.claims import Abandoned, MessageClaim, claim_in_force, db_patiently
 from hub.logs import log_bind_message
 from hub.messages import message_settle, messages_discard, messages_resubmit
 from hub.models import Message
-from hub.outcomes import backoff_s
+from hub.registry import flow_for
+from hub.retry import backoff_s
 from hub.runner import Runner, reply_send
 from hub.sweeper import sweep, sweep_once
 

@@ -23,14 +23,15 @@ from django.db import connections
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from flows.base import Flow
 from hub import partners
 from hub.activity import activity_record
 from hub.claims import Abandoned, MessageClaim, claim_in_force
+from hub.flow import Flow
 from hub.leases import lease_release, lease_take
 from hub.messages import format_counts, item_counts, message_enqueue
 from hub.models import Item, Message, OutboundCall
-from hub.outcomes import RecordBuffer, backoff_s, item_apply_outcomes
+from hub.outcomes import RecordBuffer, item_apply_outcomes
+from hub.retry import backoff_s
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The sweeper: due retries enqueued, stale claims taken back, owed replies and emails sent, the flows' own
-checks, dead score-file runs recovered."""
+checks (each flow's, and each flow package's: dead score-file runs recovered)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from flows.device_scores.transfer import runs_recover
-from flows.registry import FLOWS
 from hub.activity import activity_record
 from hub.inbound import messages_abandon_received
 from hub.leases import lease_held, lease_take
 from hub.messages import message_enqueue, message_settle, reply_enqueue
 from hub.models import Message
 from hub.notify import emails_send_due
+from hub.registry import FLOWS, flow_apps
 
 SWEEP_LEASE = "sweeper"
 ENDED = (Message.Status.DISCARDED, Message.Status.FAILED)
@@ -48,8 +47,9 @@ def sweep_once() -> dict[str, int]:
     counts = {"stale": take_back_stale(), "enqueued": enqueue_due(), "replies": enqueue_owed_replies()}
     for flow in FLOWS.values():
         flow.sweep()
+    for app in flow_apps():
+        counts.update(app.sweep())
     counts["unanswered"] = messages_abandon_received(older_than_s=settings.RECEIVED_STALE_S)
-    counts["score_runs"] = runs_recover()
     counts["emails"] = emails_send_due()
     return counts
 

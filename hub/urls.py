@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from flows.registry import FLOWS
 from hub.api import MessageStatusView, flow_view, not_found
 from hub.health import healthz, readyz
 from hub.metrics import metrics_view
+from hub.registry import FLOWS
 from hub.schema import SCHEMA_RENDERERS
 
 admin.autodiscover()  # here, not at start-up: see hub.apps.HubAdminConfig

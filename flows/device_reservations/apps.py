@@ -1,7 +1,8 @@
-from django.apps import AppConfig
+from hub.registry import FlowApp
 
 
-class DeviceReservationsConfig(AppConfig):
+class DeviceReservationsConfig(FlowApp):
     name = "flows.device_reservations"
     label = "device_reservations"
     verbose_name = "Program events"
+    flows = ("flows.device_reservations.flow.DeviceReservations",)

@@ -13,6 +13,7 @@ from flows.device_reservations.models import Reservation
 from hub import partners
 from hub.activity import activity_record
 from hub.models import Item, Message, System
+from hub.retry import backoff_s
 
 # Tracking id → monotonic time until which its last successful check stands (per process).
 _healthy_until: dict[object, float] = {}
@@ -21,8 +22,6 @@ _lock = threading.Lock()
 
 def dacs_hold(*, reservation: Reservation, message: Message) -> datetime | None:
     """None when DACS is up (or the window has passed and the devices were failed); else when to check again."""
-    from hub.outcomes import backoff_s
-
     with _lock:
         if _healthy_until.get(message.tracking_id, 0.0) > time.monotonic():
             return None

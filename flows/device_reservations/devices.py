@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows.base import Rejection
+from hub.payload import Rejection
 from hub.timefmt import iso_z, parse_offset_datetime
 
 RECORD_ID_MIN, RECORD_ID_MAX = -(2**63), 2**63 - 1  # stored as a bigint

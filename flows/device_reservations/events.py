@@ -7,9 +7,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
-from flows.base import Rejection
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
 from hub.models import Item, Message
+from hub.payload import Rejection
 
 
 def event_reserve(*, message: Message, header: dict, device_count: int, collection_size: int) -> Reservation:

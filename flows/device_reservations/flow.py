@@ -7,10 +7,9 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from flows.base import Accepted, Flow, Outcome, Rejection, flatten_errors, parse_json
 from flows.device_reservations import availability, notify
 from flows.device_reservations.devices import DeviceCheck, check_csv, check_json, multipart_parts
 from flows.device_reservations.events import (
@@ -25,8 +24,10 @@ from flows.device_reservations.prepare import reservation_prepare
 from flows.device_reservations.samples import reservation_message
 from flows.device_reservations.serializers import ReservationForm, ReservationHeader, ReservationMessage
 from hub import partners
+from hub.flow import Accepted, Flow, Outcome
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
+from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z
 
 MAX_FAILURES_LISTED = 1000
@@ -250,8 +251,6 @@ class DeviceReservations(Flow):
 
 
 def reservation_counts(message: Message) -> dict[str, int]:
-    from django.db.models import Count
-
     by_status = dict(message.items.values_list("status").annotate(n=Count("id")).order_by())
     return {
         "total": sum(by_status.values()),

@@ -15,14 +15,16 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from flows.base import Accepted, Flow, Outcome, validated
 from flows.device_status import services
 from flows.device_status.models import StatusCheck
 from flows.device_status.notify import notify_timeouts
 from flows.device_status.samples import status_check
 from flows.device_status.serializers import StatusCheckRequest
 from hub import partners
+from hub.flow import Accepted, Flow, Outcome
+from hub.messages import message_reopen
 from hub.models import Item, Message, System
+from hub.payload import validated
 from hub.timefmt import duration_text
 
 NAME = "device_status_checks"
@@ -128,8 +130,6 @@ class DeviceStatusChecks(Flow):
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:
-        from hub.messages import message_reopen
-
         cutoff = timezone.now() - timedelta(seconds=settings.STATUS_CHECK_TIMEOUT_S)
         overdue = StatusCheck.objects.filter(
             state__in=StatusCheck.OPEN, asked_at__lt=cutoff, check_message__accepted_key__isnull=False

@@ -1,7 +1,8 @@
-from django.apps import AppConfig
+from hub.registry import FlowApp
 
 
-class EnrollmentRequestsConfig(AppConfig):
+class EnrollmentRequestsConfig(FlowApp):
     name = "flows.enrollment_requests"
     label = "enrollment_requests"
     verbose_name = "Enrollment requests"
+    flows = ("flows.enrollment_requests.flow.EnrollmentRequests",)

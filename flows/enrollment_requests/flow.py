@@ -7,12 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from flows.base import Accepted, Flow, Outcome, ack_type, validated
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_requests.serializers import EnrollmentMessage
 from hub import partners
+from hub.flow import Accepted, Flow, Outcome, ack_type
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
+from hub.payload import validated
 from hub.timefmt import iso_z, parse_offset_datetime
 
 ALREADY_ENROLLED = 10589

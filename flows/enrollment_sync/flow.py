@@ -14,14 +14,16 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from flows.base import Accepted, Flow, Outcome, validated
 from flows.enrollment_sync import services
 from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.notify import notify_overdue
 from flows.enrollment_sync.samples import sync_request
 from flows.enrollment_sync.serializers import SyncRequest
 from hub import partners
+from hub.flow import Accepted, Flow, Outcome
+from hub.messages import message_reopen
 from hub.models import Item, Message, System
+from hub.payload import validated
 
 NAME = "enrollment_syncs"
 ACKS = "enrollment_sync_acks"
@@ -142,8 +144,6 @@ class EnrollmentSyncs(Flow):
 
     # --- the sweeper ------------------------------------------------------------
     def sweep(self) -> None:
-        from hub.messages import message_reopen
-
         cutoff = timezone.now() - timedelta(seconds=settings.SYNC_ACK_OVERDUE_S)
         waiting = EnrollmentSync.objects.filter(
             state__in=EnrollmentSync.OPEN,

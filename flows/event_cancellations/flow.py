@@ -13,14 +13,15 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from flows.base import Accepted, Flow, Outcome, validated
 from flows.device_reservations.events import event_cancel_abandoned, event_cancelled, event_cancelling
 from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import ProgramEvent
 from hub import partners
 from hub.activity import activity_record
+from hub.flow import Accepted, Flow, Outcome
 from hub.models import Item, Message, System
 from hub.notify import email_send
+from hub.payload import validated
 
 LEGACY_TEXT_MAX = 100
 

@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from flows.registry import FLOWS
 from hub.models import Item, Message
+from hub.registry import FLOWS
 
 
 class FlowFilter(admin.SimpleListFilter):

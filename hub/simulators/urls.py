@@ -5,7 +5,7 @@ from importlib import import_module
 
 from django.urls import path
 
-from flows.registry import flow_packages
+from hub.registry import flow_packages
 from hub.simulators.core import knobs_view, records_view
 
 urlpatterns = []

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from flows.device_status.models import StatusCheck
 from flows.device_status.samples import status_check, status_response
-from flows.registry import flow_for
 from hub import partners
 from hub.models import Item, Message, OutboundCall
 from hub.processing import message_process, sweep_once
+from hub.registry import flow_for
 from tests.posting import accept
 
 pytestmark = pytest.mark.django_db

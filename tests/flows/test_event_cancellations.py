@@ -10,10 +10,10 @@ from django.utils import timezone
 from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import EventDevice, ProgramEvent
 from flows.device_reservations.samples import reservation_message
-from flows.registry import flow_for
 from hub.leases import lease_release, lease_take
 from hub.models import Item, Message, OutboundCall
 from hub.processing import sweep_once
+from hub.registry import flow_for
 from tests.flows.test_device_reservations import FakeDacs, answer, reserved
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync import services as sync_services
 from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.samples import sync_request
-from flows.registry import flow_for
 from hub.models import Item, Message
+from hub.registry import flow_for
 from hub.timefmt import iso_z
 
 pytestmark = pytest.mark.django_db

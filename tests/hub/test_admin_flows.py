@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
-from flows.registry import FLOWS
 from hub import partners
 from hub.models import Message
+from hub.registry import FLOWS
 from tests.hub.test_admin_data import console_user
 
 pytestmark = pytest.mark.django_db

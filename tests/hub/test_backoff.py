@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flows.base import Outcome
+from hub.flow import Outcome
 from hub.models import Item
-from hub.outcomes import backoff_s, item_apply_outcomes, retries_exhausted
+from hub.outcomes import item_apply_outcomes
+from hub.retry import backoff_s, retries_exhausted
 
 
 @pytest.fixture

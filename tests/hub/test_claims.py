@@ -13,10 +13,10 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from flows.base import Outcome
 from flows.enrollment_requests.samples import enrollment_message
 from hub import partners
 from hub.claims import Abandoned, MessageClaim, claim_in_force
+from hub.flow import Outcome
 from hub.messages import message_discard, message_resubmit
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, item_apply_outcomes, outcomes_save

@@ -49,7 +49,7 @@ def test_it_counts_per_flow_over_a_day_and_a_week():
 
 
 def test_it_shows_every_registered_flow_even_without_messages():
-    from flows.registry import FLOWS
+    from hub.registry import FLOWS
 
     assert {row["flow"] for row in dashboard()["flows"]} >= set(FLOWS)
 

@@ -24,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from flows.base import Flow
-from flows.registry import FLOWS
+from hub.flow import Flow
 from hub.models import Message
+from hub.registry import FLOWS
 from hub.schema import flow_schema, request_bodies
 from tests.factories import UserFactory
 from tests.processes import local_env, manage, shell_last_line

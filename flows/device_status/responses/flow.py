@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from flows.base import Accepted, Flow, Outcome, correlated, validated
 from flows.device_status import services
 from flows.device_status.flow import NAME as CHECKS
 from flows.device_status.flow import RESPONSES, failure_send
@@ -20,7 +19,9 @@ from flows.device_status.samples import status_response
 from flows.device_status.serializers import StatusCheckResponse
 from hub import partners
 from hub.activity import activity_record
+from hub.flow import Accepted, Flow, Outcome, correlated
 from hub.models import Item, Message, System
+from hub.payload import validated
 from hub.timefmt import parse_offset_datetime
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.base import Accepted, Flow, Outcome, correlated, validated
 from flows.enrollment_sync import services
 from flows.enrollment_sync.flow import ACKS
 from flows.enrollment_sync.flow import NAME as SYNCS
@@ -16,7 +15,10 @@ from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack
 from flows.enrollment_sync.serializers import SyncAck
 from hub.activity import activity_record
+from hub.flow import Accepted, Flow, Outcome, correlated
+from hub.messages import message_reopen
 from hub.models import Item, Message, System
+from hub.payload import validated
 
 
 class EnrollmentSyncAcks(Flow):
@@ -34,8 +36,6 @@ class EnrollmentSyncAcks(Flow):
         return Accepted(key=key, items=[Item(seq=0, key=key, data=payload)])
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
-        from hub.messages import message_reopen
-
         outcomes = {}
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         for item in items:
@@ -65,8 +65,6 @@ class EnrollmentSyncAcks(Flow):
 
         Its forward's item ends FAILURE with the reason, which the FAILURE acknowledgement carries.
         """
-        from hub.messages import message_reopen
-
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         if not services.sync_fail(sync_id=sync.id):
             return

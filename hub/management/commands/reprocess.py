@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 
-from flows.registry import FLOWS
 from hub.messages import messages_resubmit
 from hub.models import Message
+from hub.registry import FLOWS
 
 
 def add_selection_arguments(parser) -> None:

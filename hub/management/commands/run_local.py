@@ -20,8 +20,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from flows.registry import flow_packages
 from hub.process_group import ProcessGroup
+from hub.registry import flow_packages
 
 
 def _login_file():

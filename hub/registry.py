@@ -1,0 +1,79 @@
+"""The flows the hub carries.
+
+Each flow package's AppConfig is a FlowApp naming its flows by dotted path. They are imported
+on first use (the URLconf, a task, the sweeper), never when a module is imported, so no module
+imports a flow to reach the hub's machinery and the hub imports no flow at all. Adding a flow
+means adding its package to INSTALLED_APPS.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+from django.apps import AppConfig, apps
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from hub.flow import Flow
+
+
+class FlowApp(AppConfig):
+    """The AppConfig of a flow package. Parts found by module name in the package: `simulator.py`
+    (the partner stand-ins' views) and `demo.py` (`make run`'s demo traffic)."""
+
+    # Dotted paths of the package's Flow classes (none for a scheduled job such as the score files).
+    flows: ClassVar[tuple[str, ...]] = ()
+
+    def sweep(self) -> dict[str, int]:
+        """Checks the sweeper runs every pass for the package as a whole (its flows have their own):
+        how many things each check settled, by name."""
+        return {}
+
+
+def flow_apps() -> list[FlowApp]:
+    return [config for config in apps.get_app_configs() if isinstance(config, FlowApp)]
+
+
+class _Flows(Mapping):
+    """Flow name → flow instance, read from the installed FlowApps on first use."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Flow] | None = None
+        self._lock = threading.Lock()
+
+    def _flows(self) -> dict[str, Flow]:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    loaded: dict[str, Flow] = {}
+                    for config in flow_apps():
+                        for path in config.flows:
+                            flow = import_string(path)()
+                            if flow.name in loaded:
+                                raise LookupError(f"two flows are named {flow.name!r}: {path} and another")
+                            loaded[flow.name] = flow
+                    self._loaded = loaded
+        return self._loaded
+
+    def __getitem__(self, name: str) -> Flow:
+        return self._flows()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._flows())
+
+    def __len__(self) -> int:
+        return len(self._flows())
+
+
+FLOWS: Mapping[str, Flow] = _Flows()
+
+
+def flow_for(name: str) -> Flow:
+    return FLOWS[name]
+
+
+def flow_packages() -> list[str]:
+    """Every flow package, for the parts found by module name (simulator.py, demo.py)."""
+    return [config.name for config in flow_apps()]
