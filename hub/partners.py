@@ -34,6 +34,26 @@ TECHNICAL_HTTP = {401, 403, 408, 429}
 MAX_RECORDED_BODY = 64 * 1024
 
 
+@dataclass(frozen=True)
+class Operation:
+    """A partner operation a flow calls, declared once in the flow's package: the partner, the name
+    its calls are recorded under, and the setting holding its path (relative to the partner's base
+    URL; a setting because a deployment's API gateway may route it differently)."""
+
+    partner: str  # System.DACS or System.DERMS
+    name: str
+    path_setting: str
+    method: str = "POST"
+
+    @property
+    def path(self) -> str:
+        return getattr(settings, self.path_setting)
+
+
+# DACS's health check: the availability check before sending (flows 5 and 7) and "test connection".
+DACS_HEALTH = Operation("DACS", "healthCheck", "DACS_HEALTH_PATH", method="GET")
+
+
 class PartnerError(Exception):
     """A technical failure that is not an HTTP answer (e.g. a bad token endpoint)."""
 
@@ -256,11 +276,8 @@ def _clip(text: str) -> str:
 
 
 def call(
-    partner: str,
-    operation: str,
-    path: str,
+    op: Operation,
     *,
-    method: str = "POST",
     json_body: Any = None,
     data: Any = None,
     headers: dict | None = None,
@@ -270,13 +287,14 @@ def call(
     read_timeout: float | None = None,
     body_length: int | None = None,
 ) -> Result:
-    """Call `partner` at `path` (relative to its base URL) and record the call.
+    """Call the partner operation `op` and record the call.
 
     With `body_length`, `data` (chunks or a file-like object) is streamed as a
     StreamBody. Never raises for a partner's failure: the outcome says what happened.
     """
+    partner, operation, method = op.partner, op.name, op.method
     conf = settings.PARTNERS[partner]
-    url = f"{conf['base_url']}/{path.lstrip('/')}"
+    url = f"{conf['base_url']}/{op.path.lstrip('/')}"
     sent_headers = {"Accept": "application/json", **(headers or {})}
     if message is not None:
         sent_headers["X-Correlation-ID"] = str(message.tracking_id)

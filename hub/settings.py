@@ -9,9 +9,8 @@ from pathlib import Path
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+from hub.env import BASE_DIR, env, flow_packages_installed, flow_settings
+
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -155,12 +154,14 @@ for _name in ("DACS", "DERMS"):
 PARTNER_CONNECT_TIMEOUT_S = env.float("PARTNER_CONNECT_TIMEOUT_S", default=5)
 PARTNER_READ_TIMEOUT_S = env.float("PARTNER_READ_TIMEOUT_S", default=30)
 PARTNER_CONCURRENCY = env.int("PARTNER_CONCURRENCY", default=16)
+# Partner paths are relative to the base URLs; each flow declares its own (flows/<name>/conf.py). DACS's
+# health check is the hub's: the availability check and "test connection" both call it.
+DACS_HEALTH_PATH = env.str("DACS_HEALTH_PATH", default="rest/apis/cross/healthCheck")
 RETRY_FIRST_S = env.float("RETRY_FIRST_S", default=5)
 RETRY_MAX_S = env.float("RETRY_MAX_S", default=300)
 RETRY_ATTEMPTS = env.int("RETRY_ATTEMPTS", default=8)
 # …and never longer than this after a record's first failure (whichever bound comes first).
 RETRY_WINDOW_S = env.float("RETRY_WINDOW_S", default=3600)
-DACS_ENROLLMENT_SOURCE = env.str("DACS_ENROLLMENT_SOURCE", default="X1BY")
 
 # Built-in partner stand-ins: on by default only while a partner URL points at them.
 SIMULATORS_ENABLED = env.bool(
@@ -222,66 +223,6 @@ RETRY_HOLD_S = env.float("RETRY_HOLD_S", default=30)
 SWEEP_LOOP_S = env.float("SWEEP_LOOP_S", default=100)
 SWEEP_POLL_S = env.float("SWEEP_POLL_S", default=2)
 
-# Partner paths, relative to the base URLs: settings because a real
-# deployment's API gateway may route them differently.
-PARTNER_PATHS = {
-    name: env.str(name, default=default)
-    for name, default in {
-        "DACS_ENROLL_PATH": "rest/apis/cross/digitalAssets/programEnrollments/enroll",
-        "DACS_STATUS_RESPONSE_PATH": "rest/apis/cross/digitalAssets/controllableDeviceStatus/response",
-        "DACS_SYNC_ACK_PATH": "rest/apis/cross/digitalAssets/enrollmentSync/acknowledgement",
-        "DACS_HEALTH_PATH": "rest/apis/cross/healthCheck",
-        "DACS_RESERVE_PATH": "rest/apis/cross/service/programEventParticipation/reserveDevice",
-        "DACS_LIFECYCLE_PATH": "rest/apis/cross/service/programEvent/lifecycle",
-        "DACS_PRE_EVENT_CANCEL_PATH": "rest/apis/cross/service/programEventParticipation/preEventCancellation",
-        "DERMS_ENROLLMENT_RESPONSE_PATH": "enrollment_response",
-        "DERMS_STATUS_CHECK_PATH": "status_check",
-        "DERMS_ENROLL_PATH": "enroll",
-        "DERMS_DEVICE_SCORE_PATH": "device_score",
-        "DERMS_RESERVATION_ACK_PATH": "reservation_ack",
-    }.items()
-}
-
-# --- device score files (flow 4, flows/device_scores) -----------------------
-SCORE_SOURCE_URL = env.str("SCORE_SOURCE_URL", default=f"file://{VAR_DIR / 'scores' / 'inbox'}")
-SCORE_SOURCE_PASSWORD = env.str("SCORE_SOURCE_PASSWORD", default="")
-SCORE_SOURCE_KEY_FILE = env.str("SCORE_SOURCE_KEY_FILE", default="")
-SCORE_KNOWN_HOSTS = env.str("SCORE_KNOWN_HOSTS", default="")
-SCORE_DESTINATION = env.str("SCORE_DESTINATION", default="rest")
-SCORE_DESTINATION_PASSWORD = env.str("SCORE_DESTINATION_PASSWORD", default="")
-SCORE_DESTINATION_KEY_FILE = env.str("SCORE_DESTINATION_KEY_FILE", default="")
-SCORE_DESTINATION_KNOWN_HOSTS = env.str("SCORE_DESTINATION_KNOWN_HOSTS", default="")
-SCORE_FILE_PREFIX = env.str("SCORE_FILE_PREFIX", default="SDCSE")
-SCORE_DONE_PREFIXES = env.list("SCORE_DONE_PREFIXES", default=["Sent-", "Error-"])
-SCORE_TEMP_SUFFIXES = env.list("SCORE_TEMP_SUFFIXES", default=[".part", ".tmp", ".filepart"])
-SCORE_MIN_AGE_S = env.float("SCORE_MIN_AGE_S", default=5)
-SCORE_SCHEDULE_MINUTES = env.int("SCORE_SCHEDULE_MINUTES", default=15)
-SCORE_HEARTBEAT_S = env.float("SCORE_HEARTBEAT_S", default=10)
-SCORE_SSH_TIMEOUT_S = env.float("SCORE_SSH_TIMEOUT_S", default=30)
-SCORE_SFTP_REQUEST_BYTES = env.int("SCORE_SFTP_REQUEST_BYTES", default=255 * 1024)
-# A run on the cluster stops taking files in time to finish the one in hand, waiting up to this
-# long for DERMS's answer, within TASK_BUDGET_S: the wait must leave room for moving the file.
-SCORE_SEND_TIMEOUT_S = env.float("SCORE_SEND_TIMEOUT_S", default=min(300, TASK_BUDGET_S / 2))
-if not 0 < SCORE_SEND_TIMEOUT_S < TASK_BUDGET_S:
-    raise environ.ImproperlyConfigured(
-        f"SCORE_SEND_TIMEOUT_S ({SCORE_SEND_TIMEOUT_S:g}) must be positive and below TASK_BUDGET_S "
-        f"({TASK_BUDGET_S:g}, itself below Q_TIMEOUT_S): a score run waiting that long for DERMS's answer "
-        "would be killed by the worker's task timeout"
-    )
-# A file claim or a run silent this long lost its worker: the claim is taken back, the run ended.
-# A live run is silent at most while it waits for an answer (DERMS's, or one SFTP operation's).
-SCORE_CLAIM_STALE_S = env.float("SCORE_CLAIM_STALE_S", default=300)
-if SCORE_CLAIM_STALE_S <= max(SCORE_SEND_TIMEOUT_S, SCORE_SSH_TIMEOUT_S) + SCORE_HEARTBEAT_S:
-    raise environ.ImproperlyConfigured(
-        f"SCORE_CLAIM_STALE_S ({SCORE_CLAIM_STALE_S:g}) must be above SCORE_SEND_TIMEOUT_S and "
-        "SCORE_SSH_TIMEOUT_S plus SCORE_HEARTBEAT_S: a live run would be taken for a dead one"
-    )
-SCORE_NO_FILE_EMAIL = env.bool("SCORE_NO_FILE_EMAIL", default=False)
-if SCORE_DESTINATION != "rest" and not SCORE_DESTINATION.startswith("sftp://"):
-    raise environ.ImproperlyConfigured("SCORE_DESTINATION must be 'rest' or 'sftp://user@host:port/path'")
-if not SCORE_SOURCE_URL.startswith(("sftp://", "file://")):
-    raise environ.ImproperlyConfigured("SCORE_SOURCE_URL must be 'sftp://user@host:port/path' or 'file:///path'")
-
 # --- operations: API docs, health, metrics, logs, backpressure, retention ---
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]
 MIDDLEWARE.insert(0, "hub.logs.LogContextMiddleware")
@@ -325,32 +266,14 @@ if Q_REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = Q_REDIS_URL
 
-# --- program events: device reservations and cancellations (flows 5 and 6) ----
-RESERVATION_COLLECTION_SIZE = env.int("RESERVATION_COLLECTION_SIZE", default=500)
-DACS_AVAILABILITY_WINDOW_S = env.float("DACS_AVAILABILITY_WINDOW_S", default=900)
-# While DACS is up, its health is checked again before sending after this long.
-DACS_HEALTH_RECHECK_S = env.float("DACS_HEALTH_RECHECK_S", default=60)
-DACS_CANCELLATION_MODE = env.str("DACS_CANCELLATION_MODE", default="lifecycle")
-if not 1 <= RESERVATION_COLLECTION_SIZE <= 5000:
-    raise environ.ImproperlyConfigured("RESERVATION_COLLECTION_SIZE must be between 1 and 5000")
-if DACS_CANCELLATION_MODE not in ("lifecycle", "legacy"):
-    raise environ.ImproperlyConfigured("DACS_CANCELLATION_MODE must be 'lifecycle' or 'legacy'")
-
 # --- operations console (hub/admin/, hub/dashboard.py) ---------------------
 # An unfinished message older than this shows under "needs attention".
 CONSOLE_OVERDUE_MIN = env.int("CONSOLE_OVERDUE_MIN", default=60)
 # What "test connection" on the partners page calls: a harmless GET.
-CONSOLE_TEST_PATHS = {
-    "DACS": env.str("DACS_TEST_PATH", default=PARTNER_PATHS["DACS_HEALTH_PATH"]),
-    "DERMS": env.str("DERMS_TEST_PATH", default=""),
-}
+DACS_TEST_PATH = env.str("DACS_TEST_PATH", default=DACS_HEALTH_PATH)
+DERMS_TEST_PATH = env.str("DERMS_TEST_PATH", default="")
 
-# --- device status checks (flow 2) and enrollment synchronisation (flow 3) ----
-# A status check DERMS has not answered this long after DACS asked is TIMED_OUT (DACS told FAILURE).
-STATUS_CHECK_TIMEOUT_S = env.float("STATUS_CHECK_TIMEOUT_S", default=7200)
-if STATUS_CHECK_TIMEOUT_S <= 0:
-    raise environ.ImproperlyConfigured("STATUS_CHECK_TIMEOUT_S must be positive")
-# A sync DERMS has not acknowledged this long after DACS sent it is flagged overdue (technical email).
-SYNC_ACK_OVERDUE_S = env.float("SYNC_ACK_OVERDUE_S", default=7200)
-if SYNC_ACK_OVERDUE_S <= 0:
-    raise environ.ImproperlyConfigured("SYNC_ACK_OVERDUE_S must be positive")
+# --- each installed flow package's own settings (flows/<name>/conf.py) -------
+# Read last: a flow's conf.py may build on the hub's settings above (hub.env.hub_settings).
+for _package in flow_packages_installed(INSTALLED_APPS):
+    globals().update(flow_settings(_package, globals()))

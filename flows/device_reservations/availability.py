@@ -12,7 +12,7 @@ from django.utils import timezone
 from flows.device_reservations.models import Reservation
 from hub import partners
 from hub.activity import activity_record
-from hub.models import Item, Message, System
+from hub.models import Item, Message
 from hub.retry import backoff_s
 
 # Tracking id → monotonic time until which its last successful check stands (per process).
@@ -25,9 +25,7 @@ def dacs_hold(*, reservation: Reservation, message: Message) -> datetime | None:
     with _lock:
         if _healthy_until.get(message.tracking_id, 0.0) > time.monotonic():
             return None
-    result = partners.call(
-        System.DACS, "healthCheck", settings.PARTNER_PATHS["DACS_HEALTH_PATH"], method="GET", message=message
-    )
+    result = partners.call(partners.DACS_HEALTH, message=message)
     now = timezone.now()
     rows = Reservation.objects.filter(id=reservation.id)
     if result.status == 200:

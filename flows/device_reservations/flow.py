@@ -30,6 +30,9 @@ from hub.models import Item, Message, System
 from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z
 
+RESERVE = partners.Operation(System.DACS, "reserveDevice", "DACS_RESERVE_PATH")
+RESERVATION_ACK = partners.Operation(System.DERMS, "reservation_ack", "DERMS_RESERVATION_ACK_PATH")
+
 MAX_FAILURES_LISTED = 1000
 CANCELLED_TEXT = "Event cancelled before this collection was sent"
 
@@ -162,9 +165,7 @@ class DeviceReservations(Flow):
                 for item in items
             ],
         }
-        result = partners.call(
-            System.DACS, "reserveDevice", settings.PARTNER_PATHS["DACS_RESERVE_PATH"], json_body=body, message=message
-        )
+        result = partners.call(RESERVE, json_body=body, message=message)
         if result.technical:
             availability.dacs_suspect(message=message)
             return {item.id: Outcome(Outcome.TECHNICAL, error=result.error) for item in items}
@@ -219,13 +220,7 @@ class DeviceReservations(Flow):
         }
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
-        return partners.call(
-            System.DERMS,
-            "reservation_ack",
-            settings.PARTNER_PATHS["DERMS_RESERVATION_ACK_PATH"],
-            json_body=body,
-            message=message,
-        )
+        return partners.call(RESERVATION_ACK, json_body=body, message=message)
 
     def finished(self, message: Message, status: str) -> None:
         devices_sync_failures(message=message)

@@ -12,10 +12,12 @@ from django.conf import settings
 
 from flows.device_scores.remote import RemoteError, location_parse, sftp_connect
 from hub.models import OutboundCall
-from hub.partners import call
+from hub.partners import Operation, call
 
 PIECE = 1024 * 1024
 Progress = Callable[[int], None]
+
+DEVICE_SCORE = Operation("DERMS", "device_score", "DERMS_DEVICE_SCORE_PATH")
 
 
 @dataclass
@@ -42,8 +44,7 @@ class RestDestination:
     """`POST {DERMS}/device_score`, the file as the body; 200 or 202 is success."""
 
     def __init__(self) -> None:
-        self.path = settings.PARTNER_PATHS["DERMS_DEVICE_SCORE_PATH"]
-        self.label = f"{settings.PARTNERS['DERMS']['base_url']}/{self.path}"
+        self.label = f"{settings.PARTNERS['DERMS']['base_url']}/{DEVICE_SCORE.path}"
 
     def send(
         self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str, progress: Progress
@@ -54,9 +55,7 @@ class RestDestination:
         for attempt in (1, 2):
             fileobj.seek(start)
             result = call(
-                "DERMS",
-                "device_score",
-                self.path,
+                DEVICE_SCORE,
                 data=_pieces(fileobj, progress),
                 body_length=size,
                 headers={

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from flows.device_scores.claims import run_touch
-from flows.device_scores.destinations import destination_open
+from flows.device_scores.destinations import DEVICE_SCORE, destination_open
 from flows.device_scores.digest import run_notify
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.remote import RemoteError, location_parse
@@ -58,7 +58,7 @@ def candidates(entries: list[Entry]) -> list[Entry]:
 def _labels() -> tuple[str, str]:
     source = location_parse(settings.SCORE_SOURCE_URL, setting="SCORE_SOURCE_URL").label
     if settings.SCORE_DESTINATION == "rest":
-        destination = f"{settings.PARTNERS['DERMS']['base_url']}/{settings.PARTNER_PATHS['DERMS_DEVICE_SCORE_PATH']}"
+        destination = f"{settings.PARTNERS['DERMS']['base_url']}/{DEVICE_SCORE.path}"
     else:
         destination = location_parse(settings.SCORE_DESTINATION, setting="SCORE_DESTINATION").label
     return source, destination

@@ -27,6 +27,9 @@ from hub.models import Item, Message, System
 from hub.payload import validated
 from hub.timefmt import duration_text
 
+STATUS_CHECK = partners.Operation(System.DERMS, "status_check", "DERMS_STATUS_CHECK_PATH")
+STATUS_RESPONSE = partners.Operation(System.DACS, "status_response", "DACS_STATUS_RESPONSE_PATH")
+
 NAME = "device_status_checks"
 RESPONSES = "device_status_responses"
 SWEEP_BATCH = 500
@@ -40,9 +43,7 @@ def answered_exists() -> Exists:
 def failure_send(*, message: Message, body: dict, check_id: int) -> partners.Result:
     """Tell DACS a check's FAILURE (built by dacs_status_body), and record that it was told."""
     result = partners.call(
-        System.DACS,
-        "status_response",
-        settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+        STATUS_RESPONSE,
         json_body=body,
         message=message,
     )
@@ -74,9 +75,7 @@ class DeviceStatusChecks(Flow):
         outcomes = {}
         for item in items:
             result = partners.call(
-                System.DERMS,
-                "status_check",
-                settings.PARTNER_PATHS["DERMS_STATUS_CHECK_PATH"],
+                STATUS_CHECK,
                 json_body=item.data,
                 message=message,
                 item=item,

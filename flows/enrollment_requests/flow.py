@@ -16,6 +16,9 @@ from hub.models import Item, Message, System
 from hub.payload import validated
 from hub.timefmt import iso_z, parse_offset_datetime
 
+ENROLL = partners.Operation(System.DACS, "enroll", "DACS_ENROLL_PATH")
+ENROLLMENT_RESPONSE = partners.Operation(System.DERMS, "enrollment_response", "DERMS_ENROLLMENT_RESPONSE_PATH")
+
 ALREADY_ENROLLED = 10589
 
 
@@ -125,9 +128,7 @@ class EnrollmentRequests(Flow):
                 outcomes[item.id] = Outcome(Item.Status.ERROR, error=str(exc))
                 continue
             result = partners.call(
-                System.DACS,
-                "enroll",
-                settings.PARTNER_PATHS["DACS_ENROLL_PATH"],
+                ENROLL,
                 json_body=body,
                 message=message,
                 item=item,
@@ -160,9 +161,7 @@ class EnrollmentRequests(Flow):
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
         return partners.call(
-            System.DERMS,
-            "enrollment_response",
-            settings.PARTNER_PATHS["DERMS_ENROLLMENT_RESPONSE_PATH"],
+            ENROLLMENT_RESPONSE,
             json_body=body,
             message=message,
         )

@@ -25,6 +25,9 @@ from hub.messages import message_reopen
 from hub.models import Item, Message, System
 from hub.payload import validated
 
+DERMS_ENROLL = partners.Operation(System.DERMS, "enroll", "DERMS_ENROLL_PATH")
+SYNC_ACK = partners.Operation(System.DACS, "sync_ack", "DACS_SYNC_ACK_PATH")
+
 NAME = "enrollment_syncs"
 ACKS = "enrollment_sync_acks"
 SWEEP_BATCH = 500
@@ -85,9 +88,7 @@ class EnrollmentSyncs(Flow):
                 outcomes[item.id] = acknowledged_outcome(sync)
                 continue
             result = partners.call(
-                System.DERMS,
-                "enroll",
-                settings.PARTNER_PATHS["DERMS_ENROLL_PATH"],
+                DERMS_ENROLL,
                 json_body=item.data,
                 message=message,
                 item=item,
@@ -121,9 +122,7 @@ class EnrollmentSyncs(Flow):
         return services.dacs_ack_body(sync, failure=f"DERMS could not be reached: {error}"[:500])
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:
-        result = partners.call(
-            System.DACS, "sync_ack", settings.PARTNER_PATHS["DACS_SYNC_ACK_PATH"], json_body=body, message=message
-        )
+        result = partners.call(SYNC_ACK, json_body=body, message=message)
         if result.ok:
             services.sync_dacs_acked(sync_id=message.enrollment_sync.id, status=body["status"])
         return result

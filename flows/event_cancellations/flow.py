@@ -33,13 +33,17 @@ class CancellationMessage(serializers.Serializer):
     cancellationMessageText = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-def dacs_cancellation(event_id: str, text: str, mode: str) -> tuple[str, str, dict]:
-    """(operation, path setting, body) of the DACS call in `lifecycle` or `legacy` mode."""
+LIFECYCLE = partners.Operation(System.DACS, "lifecycle", "DACS_LIFECYCLE_PATH")
+PRE_EVENT_CANCELLATION = partners.Operation(System.DACS, "preEventCancellation", "DACS_PRE_EVENT_CANCEL_PATH")
+
+
+def dacs_cancellation(event_id: str, text: str, mode: str) -> tuple[partners.Operation, dict]:
+    """(operation, body) of the DACS call in `lifecycle` or `legacy` mode."""
     if mode == "legacy":
         body = {"eventExternalIdentifier": event_id, "cancelMessage": text[:LEGACY_TEXT_MAX]}
-        return "preEventCancellation", "DACS_PRE_EVENT_CANCEL_PATH", body
+        return PRE_EVENT_CANCELLATION, body
     body = {"action": "F1CN", "eventExternalIdentifier": event_id, "cancelReason": text}
-    return "lifecycle", "DACS_LIFECYCLE_PATH", body
+    return LIFECYCLE, body
 
 
 class EventCancellations(Flow):
@@ -78,12 +82,8 @@ class EventCancellations(Flow):
                 activity_record(message=message, kind="already_cancelled", text=f"Event {item.key} is CANCELLED")
                 outcomes[item.id] = Outcome(Item.Status.SUCCESS)
                 continue
-            operation, path, body = dacs_cancellation(
-                item.key, item.data.get("text", ""), settings.DACS_CANCELLATION_MODE
-            )
-            result = partners.call(
-                System.DACS, operation, settings.PARTNER_PATHS[path], json_body=body, message=message, item=item
-            )
+            operation, body = dacs_cancellation(item.key, item.data.get("text", ""), settings.DACS_CANCELLATION_MODE)
+            result = partners.call(operation, json_body=body, message=message, item=item)
             if not result.technical:
                 event_cancelled(event_id=item.key, ok=result.ok)
             outcomes[item.id] = Outcome.of(result)

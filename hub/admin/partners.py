@@ -25,7 +25,7 @@ def partner_rows() -> list[dict]:
                 "base_url": conf["base_url"],
                 "auth": conf["auth"],
                 "credentials": "configured" if all(conf.get(k) for k in needed) else "not configured",
-                "test_path": settings.CONSOLE_TEST_PATHS.get(name, ""),
+                "test_path": getattr(settings, f"{name}_TEST_PATH", ""),
             }
         )
     return rows
@@ -43,10 +43,7 @@ def partners_view(site, request: HttpRequest) -> HttpResponse:
         if name not in settings.PARTNERS:
             raise Http404("unknown partner")
         result = partners.call(
-            name,
-            "connection_test",
-            settings.CONSOLE_TEST_PATHS.get(name, ""),
-            method="GET",
+            partners.Operation(name, "connection_test", f"{name}_TEST_PATH", method="GET"),
             read_timeout=settings.PARTNER_CONNECT_TIMEOUT_S,
         )
         if result.body is None or isinstance(result.body, str):

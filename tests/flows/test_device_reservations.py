@@ -46,7 +46,9 @@ class FakeDacs:
         self.reserve, self.health = reserve, health
         self.sent: list[tuple[str, object]] = []
 
-    def __call__(self, partner, operation, path, **kwargs):
+    def __call__(self, op, **kwargs):
+
+        partner, operation = op.partner, op.name
         body = kwargs.get("json_body")
         self.sent.append((operation, body))
         if partner == "DERMS":

@@ -35,7 +35,9 @@ class Partners:
         self.sent = []
         self.derms = lambda body: OK
 
-    def __call__(self, partner, operation, path, **kwargs):
+    def __call__(self, op, **kwargs):
+
+        partner, operation = op.partner, op.name
         self.sent.append((partner, operation, kwargs.get("json_body")))
         return self.derms(kwargs["json_body"]) if partner == "DERMS" else OK
 

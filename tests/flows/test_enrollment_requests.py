@@ -29,7 +29,9 @@ def fake_partners(dacs):
     """A stand-in for partners.call: `dacs(body)` answers DACS; DERMS always accepts."""
     sent = []
 
-    def call(partner, operation, path, **kwargs):
+    def call(op, **kwargs):
+
+        partner, operation = op.partner, op.name
         sent.append((partner, operation, kwargs.get("json_body")))
         if partner == "DERMS":
             return answer(OutboundCall.Outcome.SUCCESS, body={"status": "OK"})

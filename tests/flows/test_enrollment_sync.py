@@ -35,7 +35,9 @@ class Partners:
         self.sent = []
         self.derms = lambda body: ACK_SUCCESS
 
-    def __call__(self, partner, operation, path, **kwargs):
+    def __call__(self, op, **kwargs):
+
+        partner, operation = op.partner, op.name
         self.sent.append((partner, operation, kwargs.get("json_body")))
         if partner == "DERMS":
             return self.derms(kwargs["json_body"])

@@ -33,11 +33,12 @@ def cancellation(message_id, event_id, text="Forecast load below threshold"):
 
 
 class FakeDacsCancelling(FakeDacs):
-    def __call__(self, partner, operation, path, **kwargs):
+    def __call__(self, op, **kwargs):
+        operation = op.name
         if operation in ("lifecycle", "preEventCancellation"):
             self.sent.append((operation, kwargs["json_body"]))
             return self.cancel_answer
-        return super().__call__(partner, operation, path, **kwargs)
+        return super().__call__(op, **kwargs)
 
     cancel_answer = OK
 
@@ -190,10 +191,11 @@ def test_a_failing_cancellation_never_moves_an_event_back_from_cancelled(
     class CancelledMeanwhile(FakeDacsCancelling):
         """While this cancellation is with DACS, an earlier one's success is recorded."""
 
-        def __call__(self, partner, operation, path, **kwargs):
+        def __call__(self, op, **kwargs):
+            operation = op.name
             if operation == "lifecycle":
                 ProgramEvent.objects.update(status=ProgramEvent.Status.CANCELLED)
-            return super().__call__(partner, operation, path, **kwargs)
+            return super().__call__(op, **kwargs)
 
     fake = CancelledMeanwhile()
     fake.cancel_answer = dacs_answer

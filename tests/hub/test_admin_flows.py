@@ -89,7 +89,7 @@ SAMPLES = {
 ANSWER = {"status": "SUCCESS", "ackType": "SUCCESS", "enrollmentId": "E-SMOKE", "results": [], "message": "ok"}
 
 
-def partner_answers(partner, operation, path, **kwargs):
+def partner_answers(op, **kwargs):
     return partners.Result(outcome="SUCCESS", status=200, body=dict(ANSWER), error="", call=None)
 
 

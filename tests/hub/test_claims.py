@@ -25,6 +25,7 @@ from hub.runner import run_parallel
 from tests.factories import MessageFactory
 from tests.flows.test_enrollment_requests import OK, URL, fake_partners, replies
 from tests.httpserver import ScriptedServer
+from tests.operations import operation
 from tests.posting import accept
 
 OPEN = {Item.Status.PENDING, Item.Status.RETRY}
@@ -140,11 +141,11 @@ def test_a_partner_call_under_a_lost_claim_raises_before_any_request(settings):
         settings.PARTNERS = {**settings.PARTNERS, "DACS": {**settings.PARTNERS["DACS"], "base_url": dacs.url}}
         claim = claimed(message)
         with claim_in_force(claim):
-            assert partners.call("DACS", "enroll", "/enroll", json_body={}, message=message).ok
+            assert partners.call(operation("DACS", "enroll", "/enroll"), json_body={}, message=message).ok
         assert len(dacs.requests) == 1
         Message.objects.filter(id=message.id).update(claim="")
         with claim_in_force(claim), pytest.raises(Abandoned):
-            partners.call("DACS", "enroll", "/enroll", json_body={}, message=message)
+            partners.call(operation("DACS", "enroll", "/enroll"), json_body={}, message=message)
         assert len(dacs.requests) == 1, "no request under a lost claim"
     assert OutboundCall.objects.filter(message=message).count() == 1
 

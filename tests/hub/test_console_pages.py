@@ -94,12 +94,10 @@ def test_it_tests_a_connection_and_shows_the_answer(client, secret_settings):
     with mock.patch("hub.partners.call", autospec=True, return_value=answer) as fake:
         page = client.post(PARTNERS, {"partner": "DACS"}).content.decode()
     fake.assert_called_once_with(
-        "DACS",
-        "connection_test",
-        secret_settings.CONSOLE_TEST_PATHS["DACS"],
-        method="GET",
+        partners.Operation("DACS", "connection_test", "DACS_TEST_PATH", method="GET"),
         read_timeout=secret_settings.PARTNER_CONNECT_TIMEOUT_S,
     )
+    assert fake.call_args.args[0].path == secret_settings.DACS_TEST_PATH
     assert "DACS answered" in page and "SUCCESS" in page and "&quot;UP&quot;" in page and "7 ms" in page
     assert "s3cret" not in page
 

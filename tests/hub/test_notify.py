@@ -102,7 +102,7 @@ def test_no_recipients_records_nothing(settings, django_capture_on_commit_callba
 def test_an_smtp_failure_is_retried_with_the_partner_backoff(
     smtp_down, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("hub.outcomes.backoff_s", lambda attempts: 100.0 * attempts)
+    monkeypatch.setattr("hub.notify.backoff_s", lambda attempts: 100.0 * attempts)
     smtp_down(2)
     before = timezone.now()
     email = alert(django_capture_on_commit_callbacks)

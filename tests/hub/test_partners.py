@@ -9,6 +9,7 @@ from hub import partners
 from hub.models import OutboundCall
 from tests.factories import MessageFactory
 from tests.httpserver import ScriptedServer
+from tests.operations import operation
 from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_it_records_the_call_with_correlation_id_and_no_secret(point_dacs_at):
     message = MessageFactory()
     with ScriptedServer(lambda r: (200, {"enrollmentId": "E-9", "status": "PENDING"})) as server:
         point_dacs_at(server.url)
-        result = partners.call("DACS", "enroll", "rest/x", json_body={"a": 1}, message=message)
+        result = partners.call(operation("DACS", "enroll", "rest/x"), json_body={"a": 1}, message=message)
     assert result.ok and result.body["enrollmentId"] == "E-9"
     (request,) = server.requests
     assert request.headers["X-Correlation-ID"] == str(message.tracking_id)
@@ -91,10 +92,10 @@ def test_oauth2_token_is_cached_until_it_expires_and_renewed_on_401(point_dacs_a
             scope="dacs.write",
         )
         for _ in range(3):
-            assert partners.call("DACS", "op", "api", json_body={}).ok
+            assert partners.call(operation("DACS", "op", "api"), json_body={}).ok
         assert len(issued) == 1 and b"grant_type=client_credentials" in issued[0] and b"scope=dacs.write" in issued[0]
         # The partner revokes the token: one new token, the call goes through.
-        assert partners.call("DACS", "op", "api", json_body={}).ok
+        assert partners.call(operation("DACS", "op", "api"), json_body={}).ok
         assert len(issued) == 2
         assert server.requests[-1].headers["Authorization"] == "Bearer tok2"
 
@@ -103,7 +104,7 @@ def test_an_unreachable_partner_is_a_technical_error(point_dacs_at):
     with ScriptedServer(lambda r: (200, {})) as server:
         url = server.url
     point_dacs_at(url)
-    result = partners.call("DACS", "enroll", "x", json_body={})
+    result = partners.call(operation("DACS", "enroll", "x"), json_body={})
     assert result.technical and result.status is None
     assert "ConnectionError" in OutboundCall.objects.get().error
 
@@ -112,7 +113,7 @@ def test_a_slow_partner_times_out(point_dacs_at, settings):
     settings.PARTNER_READ_TIMEOUT_S = 0.2
     with ScriptedServer(lambda r: (time.sleep(1), (200, {}))[1]) as server:
         point_dacs_at(server.url)
-        result = partners.call("DACS", "enroll", "x", json_body={})
+        result = partners.call(operation("DACS", "enroll", "x"), json_body={})
     assert result.technical and "Timeout" in result.error
 
 
@@ -134,6 +135,6 @@ def test_calls_in_flight_never_exceed_the_partner_bound(point_dacs_at, settings)
     with ScriptedServer(handler) as server:
         point_dacs_at(server.url)
 
-        in_threads(lambda: partners.call("DACS", "op", "x", record=False), 12)
+        in_threads(lambda: partners.call(operation("DACS", "op", "x"), record=False), 12)
     assert len(server.requests) == 12
     assert in_flight["max"] == 3

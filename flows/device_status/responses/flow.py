@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from flows.device_status import services
 from flows.device_status.flow import NAME as CHECKS
-from flows.device_status.flow import RESPONSES, failure_send
+from flows.device_status.flow import RESPONSES, STATUS_RESPONSE, failure_send
 from flows.device_status.models import StatusCheck
 from flows.device_status.samples import status_response
 from flows.device_status.serializers import StatusCheckResponse
@@ -66,9 +65,7 @@ class DeviceStatusResponses(Flow):
                 text=body.get("message"),
             )
             result = partners.call(
-                System.DACS,
-                "status_response",
-                settings.PARTNER_PATHS["DACS_STATUS_RESPONSE_PATH"],
+                STATUS_RESPONSE,
                 json_body=dacs_body,
                 message=message,
                 item=item,
