@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.db.models import Count
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework.response import Response
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from hub.flow import Flow
 from hub.inbound import receive, user_system
+from hub.messages import item_counts
 from hub.models import Message
 from hub.schema import flow_schema, message_status_schema
 from hub.timefmt import iso_z
@@ -54,7 +54,6 @@ class MessageStatusView(APIView):
         )
         if message is None:
             return Response({"error": "not_found", "message": "No such message."}, status=404)
-        counts = message.items.values("status").annotate(n=Count("id")).order_by()
         return Response(
             {
                 "trackingId": str(message.tracking_id),
@@ -63,7 +62,7 @@ class MessageStatusView(APIView):
                 "status": message.status,
                 "receivedAt": iso_z(message.received_at),
                 "finishedAt": iso_z(message.finished_at),
-                "items": {row["status"]: row["n"] for row in counts},
+                "items": item_counts(message),
                 "ackType": message.ack_type or None,
             }
         )

@@ -32,11 +32,15 @@ STOPPED = "The worker stopped while sending; sent again (it may arrive twice)."
 
 
 def email_send(
-    *, kind: str, template: str, subject: str, recipients: list[str], context: dict, message: Message | None = None
+    *, kind: str, subject: str, recipients: list[str], context: dict, message: Message | None = None
 ) -> Notification | None:
-    """Render templates/emails/<template>.txt/.html, record the email and send it by a task once committed."""
+    """Render the templates emails/<kind>.txt and .html (the flow package's own templates/ folder, or the
+    hub's for the emails every flow sends), record the email with NOTIFY_SUBJECT_PREFIX before `subject`,
+    and send it by a task once committed."""
     if not recipients:
         return None
+    template = kind
+    subject = f"{settings.NOTIFY_SUBJECT_PREFIX} {subject}".strip()
     context = {**context, "subject": subject, "admin_base": settings.HUB_BASE_URL}
     now = timezone.now()
     email = Notification.objects.create(
@@ -163,8 +167,7 @@ def notify_technical_failure(*, message: Message) -> Notification | None:
     )
     return email_send(
         kind="technical_error",
-        template="technical_error",
-        subject=f"[DERMS-DACS hub] Technical failure: {message.flow} {message.message_key}",
+        subject=f"Technical failure: {message.flow} {message.message_key}",
         recipients=settings.NOTIFY_TECHNICAL_EMAILS,
         context={
             "message": message,

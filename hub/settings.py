@@ -205,6 +205,8 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="derms-dacs-hub@localhost")
 NOTIFY_TECHNICAL_EMAILS = env.list("NOTIFY_TECHNICAL_EMAILS", default=[])
 NOTIFY_BUSINESS_EMAILS = env.list("NOTIFY_BUSINESS_EMAILS", default=[])
+# Put before every email's subject, so mail rules can sort the hub's emails.
+NOTIFY_SUBJECT_PREFIX = env.str("NOTIFY_SUBJECT_PREFIX", default="[DERMS-DACS hub]")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from flows.device_reservations import availability, notify
@@ -26,6 +26,7 @@ from flows.device_reservations.serializers import ReservationForm, ReservationHe
 from hub import partners
 from hub.flow import Accepted, Flow, Outcome
 from hub.lookups import MissingTranslation, translate
+from hub.messages import item_counts
 from hub.models import Item, Message, System
 from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z
@@ -246,7 +247,7 @@ class DeviceReservations(Flow):
 
 
 def reservation_counts(message: Message) -> dict[str, int]:
-    by_status = dict(message.items.values_list("status").annotate(n=Count("id")).order_by())
+    by_status = item_counts(message)
     return {
         "total": sum(by_status.values()),
         "reserved": by_status.get(Item.Status.SUCCESS, 0),

@@ -23,8 +23,7 @@ def reservation_emails(*, message: Message, reservation: Reservation, counts: di
     }
     email_send(
         kind="reservation_complete",
-        template="reservation_complete",
-        subject=f"[DERMS-DACS hub] Reservation {message.message_key} for event {event.event_id}: {ack}",
+        subject=f"Reservation {message.message_key} for event {event.event_id}: {ack}",
         recipients=settings.NOTIFY_BUSINESS_EMAILS,
         context=context,
         message=message,
@@ -35,8 +34,7 @@ def reservation_emails(*, message: Message, reservation: Reservation, counts: di
     rows = message.items.filter(status__in=(Item.Status.ERROR, Item.Status.FAILURE)).order_by("seq")
     email_send(
         kind="reservation_error",
-        template="reservation_error",
-        subject=f"[DERMS-DACS hub] Reservation errors: {message.message_key} for event {event.event_id}",
+        subject=f"Reservation errors: {message.message_key} for event {event.event_id}",
         recipients=settings.NOTIFY_TECHNICAL_EMAILS,
         context={
             **context,

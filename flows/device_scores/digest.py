@@ -7,8 +7,6 @@ from django.conf import settings
 from flows.device_scores.models import ScoreFile, ScoreRun
 from hub.notify import email_send
 
-SUBJECT = "[DERMS-DACS hub]"
-
 
 def run_notify(*, run: ScoreRun) -> None:
     files = list(run.files.exclude(status=ScoreFile.Status.SKIPPED).order_by("id"))
@@ -17,24 +15,21 @@ def run_notify(*, run: ScoreRun) -> None:
     if files:
         email_send(
             kind="score_complete",
-            template="score_complete",
-            subject=f"{SUBJECT} Score files: {run.files_sent} sent, {run.files_failed} failed (run {run.id})",
+            subject=f"Score files: {run.files_sent} sent, {run.files_failed} failed (run {run.id})",
             recipients=settings.NOTIFY_BUSINESS_EMAILS,
             context=context,
         )
     if failed or run.error:
         email_send(
             kind="score_error",
-            template="score_error",
-            subject=f"{SUBJECT} Score file transfer error: {len(failed)} file(s) failed (run {run.id})",
+            subject=f"Score file transfer error: {len(failed)} file(s) failed (run {run.id})",
             recipients=settings.NOTIFY_TECHNICAL_EMAILS,
             context=context,
         )
     if not files and not run.error and settings.SCORE_NO_FILE_EMAIL:
         email_send(
             kind="score_no_file",
-            template="score_no_file",
-            subject=f"{SUBJECT} No score file found (run {run.id})",
+            subject=f"No score file found (run {run.id})",
             recipients=settings.NOTIFY_BUSINESS_EMAILS,
             context=context,
         )

@@ -14,8 +14,7 @@ def notify_timeouts(*, check_ids: list[int]) -> None:
     checks = list(StatusCheck.objects.filter(id__in=check_ids).order_by("id")[:LISTED])
     email_send(
         kind="status_timeout",
-        template="status_timeout",
-        subject=f"[DERMS-DACS hub] {len(check_ids)} device status check(s) timed out",
+        subject=f"{len(check_ids)} device status check(s) timed out",
         recipients=settings.NOTIFY_TECHNICAL_EMAILS,
         context={
             "checks": checks,

@@ -14,8 +14,7 @@ def notify_overdue(*, sync_ids: list[int]) -> None:
     syncs = list(EnrollmentSync.objects.filter(id__in=sync_ids).order_by("id")[:LISTED])
     email_send(
         kind="sync_overdue",
-        template="sync_overdue",
-        subject=f"[DERMS-DACS hub] {len(sync_ids)} enrollment sync(s) without a DERMS acknowledgement",
+        subject=f"{len(sync_ids)} enrollment sync(s) without a DERMS acknowledgement",
         recipients=settings.NOTIFY_TECHNICAL_EMAILS,
         context={"syncs": syncs, "count": len(sync_ids), "overdue": duration_text(settings.SYNC_ACK_OVERDUE_S)},
     )

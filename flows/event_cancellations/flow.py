@@ -97,8 +97,7 @@ class EventCancellations(Flow):
             event_cancelled(event_id=item.key, ok=False)
         email_send(
             kind="cancellation_complete",
-            template="cancellation_complete",
-            subject=f"[DERMS-DACS hub] Cancellation of event {item.key}: {item.status}",
+            subject=f"Cancellation of event {item.key}: {item.status}",
             recipients=settings.NOTIFY_BUSINESS_EMAILS,
             context={
                 "message": message,
