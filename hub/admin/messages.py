@@ -12,7 +12,9 @@ from django.utils.html import format_html, format_html_join
 
 from hub.admin import detail
 from hub.admin.actions import bulk_action, message_action_view, message_actions_context
+from hub.admin.audit import TimelineHistory
 from hub.admin.filters import AttentionFilter, FlowFilter
+from hub.admin.people import SenderAccount
 from hub.admin.search import messages_matching
 from hub.models import Item, Message, System
 
@@ -49,7 +51,7 @@ class MessageChangeList(ChangeList):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
     list_display = (
         "id",
         "flow",
