@@ -176,7 +176,7 @@ def _confirm(model_admin, request, kind: Kind, form: ActionForm, chosen: QuerySe
     eligible_count = eligible.count()
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"{kind.verb} {'this message' if total == 1 else 'messages'}?",
+        "title": f"{kind.button(total)}?",
         "opts": model_admin.model._meta,
         "kind": kind,
         "form": form,
@@ -256,7 +256,7 @@ def message_actions_context(model_admin, request: HttpRequest, message: Message)
     }
     allowed["retry_failed"] = allowed["resubmit"]
     failed = message.items.filter(status__in=FAILED).count() if allowed["resubmit"] else 0
-    offered, refused = [], []
+    offered, refused = [], {}
     for name, kind in KINDS.items():
         if not allowed[name]:
             continue
@@ -265,13 +265,13 @@ def message_actions_context(model_admin, request: HttpRequest, message: Message)
         if not why:
             offered.append({"id": f"action-{name.replace('_', '-')}", "label": label, "url": _url(name, message)})
         elif not (name == "retry_failed" and why == NO_FAILED_ITEMS):  # nothing failed: nothing to say
-            refused.append(f"{kind.verb}: not offered, as {why}.")
+            refused.setdefault(why, []).append(kind.verb)
     return {
         "can_resubmit": allowed["resubmit"],
         "can_discard": allowed["discard"],
         "action_urls": {name: _url(name, message) for name in KINDS},
         "offered_actions": offered,
-        "refused_actions": refused,
+        "refused_actions": [f"{' and '.join(verbs)}: not offered, as {why}." for why, verbs in refused.items()],
         "refresh_seconds": REFRESH_S if not message.is_finished else 0,
     }
 

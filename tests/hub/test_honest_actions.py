@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_q.conf import Conf
 
 from hub.admin import actions
-from hub.messages import NOT_RESUBMITTABLE
+from hub.messages import NOT_DISCARDABLE, NOT_RESUBMITTABLE
 from hub.models import Activity, Item, Message
 from tests.hub.test_admin_data import console_user, failed_enrollment
 
@@ -46,7 +46,8 @@ def test_it_does_not_offer_resubmit_on_a_rejected_message_and_says_why(support):
     rejected = with_status("DRMS-ENR-REJ", Message.Status.REJECTED)
     html = support.get(page(rejected)).content.decode()
     assert 'id="action-resubmit"' not in html and 'id="action-discard"' not in html
-    assert f"Resubmit: not offered, as {NOT_RESUBMITTABLE[Message.Status.REJECTED]}." in html
+    assert f"Resubmit and Retry failed items: not offered, as {NOT_RESUBMITTABLE[Message.Status.REJECTED]}." in html
+    assert f"Discard: not offered, as {NOT_DISCARDABLE[Message.Status.REJECTED]}." in html
 
 
 def test_it_offers_retry_failed_only_when_something_failed(support):
