@@ -32,27 +32,28 @@ def send(server, message_id: str, count: int, **options) -> Message:
     return Message.objects.get(message_key=message_id)
 
 
-def log_in(browser, server, username: str) -> None:
+def log_in(driver, server, username: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.delete_all_cookies()
-    browser.get(server.url + reverse("admin:login"))
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys("secret-pass-123")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 15).until(lambda b: "/login/" not in b.current_url, "the console after logging in")
+    driver.delete_all_cookies()
+    driver.get(server.url + reverse("admin:login"))
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys("secret-pass-123")
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(driver, 15).until(lambda b: "/login/" not in b.current_url, "the console after logging in")
 
 
-def shot(browser, name: str) -> None:
+def shot(driver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    width = browser.execute_script("return window.innerWidth")
+    width = driver.execute_script("return window.innerWidth")
     assert width >= 1380, width  # the window the screenshots are meant for
-    browser.save_screenshot(str(ARTIFACTS / name))
+    driver.save_screenshot(str(ARTIFACTS / name))
 
 
 def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser, monkeypatch):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     server = stand_ins
     UserFactory(username="derms", groups=["DERMS"])
@@ -107,6 +108,17 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
     notice = browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     assert notice.startswith("Retry failed items: done.") and "Completed With Errors now" in notice, notice
     assert not browser.find_elements(By.ID, "in-flight")
+
+    # A bulk resubmit lists which messages it skips, and why.
+    browser.get(server.url + reverse("admin:hub_message_changelist"))
+    for message in (failed, refused):
+        browser.find_element(By.CSS_SELECTOR, f'input.action-select[value="{message.pk}"]').click()
+    Select(browser.find_element(By.NAME, "action")).select_by_value("resubmit_selected")
+    browser.find_element(By.CSS_SELECTOR, 'button[name="index"]').click()
+    assert "1 of 2 selected messages can be resubmitted" in browser.find_element(By.ID, "confirm-count").text
+    skipped = browser.find_element(By.ID, "confirm-skipped").text
+    assert "1 Queued: It is already queued. DRMS-ENR-PEOPLE-1" in skipped, skipped
+    shot(browser, "console_bulk_skipped.png")
 
     # A business user does not get the action, and a denial is a page in the console's look.
     log_in(browser, server, "ben")
