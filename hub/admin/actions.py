@@ -23,9 +23,8 @@ from django.urls import reverse
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from flows.registry import flow_for
 from hub.messages import NOT_DISCARDABLE, NOT_RESUBMITTABLE, message_discard, message_resubmit
-from hub.models import Item, Message
+from hub.models import Item, Message, OutboundCall
 
 BULK_CHUNK = 500  # message ids per queued task
 # Larger selections go through `manage.py reprocess` / `discard`, which name them by flow and status.
@@ -35,6 +34,7 @@ SHOWN = 20  # messages listed by name on a confirmation page, per group
 REFRESH_S = 5
 NO_FAILED_ITEMS = "none of its items failed"
 FAILED = (Item.Status.ERROR, Item.Status.FAILURE)
+Outcome = OutboundCall.Outcome
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,9 @@ def business_errors(kind: Kind, eligible: QuerySet) -> dict | None:
     count = refused.count()
     if not count:
         return None
-    flows = refused.order_by().values_list("message__flow", flat=True).distinct()
-    partners = sorted({flow_for(name).partner or "the partner" for name in flows})
+    # The partner that refused them, as its recorded answers say (a sample of the items is enough).
+    calls = OutboundCall.objects.filter(item__in=refused.order_by().values("pk")[:200], outcome=Outcome.BUSINESS)
+    partners = sorted(calls.order_by().values_list("partner", flat=True).distinct()) or ["the partner"]
     samples = refused.exclude(last_error="").order_by("last_error").values_list("last_error", flat=True).distinct()
     return {"count": count, "partners": " and ".join(partners), "samples": list(samples[:3])}
 

@@ -33,6 +33,11 @@ BODY_SHOWN = 4000
 Outcome = OutboundCall.Outcome
 
 
+def connection_test_path(name: str) -> str:
+    """What "Test connection" calls, relative to the partner's base URL (DACS_TEST_PATH, DERMS_TEST_PATH)."""
+    return settings.CONSOLE_TEST_PATHS.get(name, "")
+
+
 def partner_rows() -> list[dict]:
     rows = []
     for name, conf in sorted(settings.PARTNERS.items()):
@@ -43,7 +48,7 @@ def partner_rows() -> list[dict]:
                 "base_url": conf["base_url"],
                 "auth": conf["auth"],
                 "credentials": "configured" if all(conf.get(k) for k in needed) else "not configured",
-                "test_path": settings.CONSOLE_TEST_PATHS.get(name, ""),
+                "test_path": connection_test_path(name),
             }
         )
     return rows
@@ -178,7 +183,7 @@ def connection_test(name: str) -> dict:
     result = partners.call(
         name,
         "connection_test",
-        settings.CONSOLE_TEST_PATHS.get(name, ""),
+        connection_test_path(name),
         method="GET",
         read_timeout=settings.PARTNER_CONNECT_TIMEOUT_S,
     )

@@ -127,6 +127,9 @@ def refused():
     message.items.filter(status=Item.Status.FAILURE).update(
         status=Item.Status.ERROR, last_error="Program BYOT-X is not known"
     )
+    message.calls.filter(outcome="TECHNICAL").update(
+        outcome="BUSINESS", response_status=400, error="Program BYOT-X is not known"
+    )
     Message.objects.filter(pk=message.pk).update(status=Message.Status.COMPLETED_WITH_ERRORS)
     return message
 

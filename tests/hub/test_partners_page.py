@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.admin.partners import html_summary, partner_health
+from hub.admin.partners import connection_test_path, html_summary, partner_health
 from hub.models import OutboundCall
 from tests.hub.test_admin_data import console_user
 
@@ -129,7 +129,7 @@ def test_a_connection_test_works_against_the_stand_ins_out_of_the_box(client, se
 def test_the_derms_stand_in_answers_the_default_test_path(settings):
     if not settings.SIMULATORS_ENABLED:
         pytest.skip("the built-in stand-ins are switched off")
-    assert settings.CONSOLE_TEST_PATHS["DERMS"] == ""
+    assert connection_test_path("DERMS") == ""  # the default
     response = Client().get("/sim/derms/")
     assert response.status_code == 200 and response.json() == {"status": "UP"}
 
