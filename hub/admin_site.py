@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 
 PARTNER_GROUPS = ("DERMS", "DACS")
 
@@ -9,6 +9,7 @@ class HubAdminSite(admin.AdminSite):
     site_title = "Integration hub"
     index_title = "Operations console"
     index_template = "admin/hub_index.html"
+    site_url = reverse_lazy("admin:index")  # "View site": the console's front page, the hub has no other site
 
     def has_permission(self, request) -> bool:
         """Partner system accounts never use the console, even if marked staff."""
@@ -48,3 +49,20 @@ class HubAdminSite(admin.AdminSite):
                 )
                 app["models"].sort(key=lambda m: m["name"])
         return apps
+
+
+def permission_denied(request, exception=None):
+    """The 403 page (handler403): in the console's look, with its menus, saying whose role stops here."""
+    from django.contrib.admin import site
+    from django.template.response import TemplateResponse
+
+    from hub.admin.roles import ROLES, user_role
+
+    context = {"title": "You cannot open this page", "exception": str(exception or "")}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        if site.has_permission(request):
+            context.update(site.each_context(request))
+        context["role"] = ROLES.get(user_role(user), "")
+    response = TemplateResponse(request, "403.html", context, status=403)
+    return response.render()

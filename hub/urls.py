@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 handler404 = not_found
+handler403 = "hub.admin_site.permission_denied"
 if settings.SIMULATORS_ENABLED:
     urlpatterns.append(path("sim/", include("hub.simulators.urls")))

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Q
 from django.http import HttpRequest
 
 from hub.models import Activity, Item, Lookup, Notification, OutboundCall
 from hub.notify import emails_send_again
+
+# Timeline entries that are someone's decision (in the console or with manage.py), not the hub's own steps.
+ACTION_KINDS = ("resubmitted", "retry_failed", "discarded")
+HISTORY_SHOWN = 500
+
+
+class TimelineHistory:
+    """A message's History page: the actions taken on it (resubmit, retry, discard), who took them and why.
+
+    Those live in the message's timeline (Activity), not in Django's log entries,
+    which the page still lists below them.
+    """
+
+    object_history_template = "admin/hub/timeline_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        taken = (
+            Activity.objects.filter(message_id=unquote(object_id))
+            .filter(Q(kind__in=ACTION_KINDS) | Q(actor__isnull=False))
+            .select_related("actor")
+            .order_by("-id")
+        )
+        extra = {"actions_taken": list(taken[:HISTORY_SHOWN]) if object_id.isdigit() else []}
+        return super().history_view(request, object_id, {**extra, **(extra_context or {})})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -132,8 +158,18 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(Lookup)
 class LookupAdmin(admin.ModelAdmin):
-    """Code translations; every change is kept in the page's history (Django's log entries)."""
+    """Code translations; every change is kept in the page's history with its old and new values."""
 
     list_display = ("kind", "source", "target", "description")
     list_filter = ("kind",)
     search_fields = ("source", "target", "description")
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """ "Changed Target: “X1TH” → “X1TX”." rather than Django's "Changed Target." (a plain string is kept as is)."""
+        if add:
+            return f"Added {form.instance}."
+        changes = [
+            f"{form.fields[name].label}: “{form.initial.get(name, '')}” → “{form.cleaned_data.get(name, '')}”"
+            for name in form.changed_data
+        ]
+        return f"Changed {'; '.join(changes)}." if changes else "No fields changed."

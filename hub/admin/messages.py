@@ -7,12 +7,14 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from hub.admin import detail
-from hub.admin.actions import bulk_action, message_action_view
+from hub.admin.actions import bulk_action, message_action_view, message_actions_context
+from hub.admin.audit import TimelineHistory
 from hub.admin.filters import AttentionFilter, FlowFilter
+from hub.admin.people import SenderAccount
 from hub.admin.search import messages_matching
 from hub.models import Item, Message, System
 
@@ -49,7 +51,7 @@ class MessageChangeList(ChangeList):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
     list_display = (
         "id",
         "flow",
@@ -175,10 +177,5 @@ class MessageAdmin(admin.ModelAdmin):
         extra = dict(extra_context or {})
         if message is not None:
             extra.update(detail.message_context(request, message, self.admin_site))
-            extra["can_resubmit"] = self.has_resubmit_permission(request)
-            extra["can_discard"] = self.has_discard_permission(request)
-            extra["action_urls"] = {
-                name: reverse(f"admin:hub_message_{name}", args=[message.pk])
-                for name in ("resubmit", "retry_failed", "discard")
-            }
+            extra.update(message_actions_context(self, request, message))
         return super().change_view(request, object_id, form_url, extra)

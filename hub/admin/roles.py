@@ -2,7 +2,8 @@
 
 The data migration grants them once; the same grant runs after every
 `migrate`, so the models of a flow added later are readable by both groups
-without a migration of their own.
+without a migration of their own. A console user has one role at most
+(user_role_set), never mixed with the partner groups DERMS and DACS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from hub.admin_site import PARTNER_GROUPS
 
 BUSINESS = "Business users"
 SUPPORT = "Support"
+# The role names people type (`manage.py console_user --role`) and the groups they stand for.
+ROLES = {"business": BUSINESS, "support": SUPPORT}
+ROLE_LABELS = {
+    "business": "Business user: reads every record, message, call and email",
+    "support": "Support: also resubmits, discards, tests connections, sends emails again and edits lookups",
+}
 # Accounts, partner tokens and sessions are not the console's to show.
 HIDDEN_APPS = ("auth", "authtoken", "sessions", "contenttypes", "admin")
 SUPPORT_EXTRA = (
@@ -44,6 +51,38 @@ def roles_grant(*, Group, Permission) -> None:  # noqa: N803  (historical models
     ]
     business.permissions.add(*views)
     support.permissions.add(*views, *extra)
+
+
+class RoleError(ValueError):
+    """A role that does not exist, or a user who cannot take one."""
+
+
+def user_role(user) -> str:
+    """The user's console role ("business", "support"), or "" for none."""
+    names = {group.name for group in user.groups.all()}
+    return next((role for role, group in ROLES.items() if group in names), "")
+
+
+def user_role_set(*, user, role: str) -> None:
+    """Give a saved user exactly one console role ("" takes it away); a role makes the user staff.
+
+    Partner system accounts (DERMS, DACS groups) never use the console, so they take no role.
+    """
+    from django.contrib.auth.models import Group
+
+    if role and role not in ROLES:
+        raise RoleError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+    partner = user.groups.filter(name__in=PARTNER_GROUPS).values_list("name", flat=True).first()
+    if role and partner:
+        raise RoleError(
+            f"{user.get_username()} is the {partner} partner account; partner accounts cannot use the console."
+        )
+    user.groups.remove(*Group.objects.filter(name__in=ROLES.values()).exclude(name=ROLES.get(role)))
+    if role:
+        user.groups.add(Group.objects.get(name=ROLES[role]))
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
 
 
 def _after_migrate(sender, **kwargs) -> None:

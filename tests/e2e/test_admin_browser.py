@@ -135,7 +135,7 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
     browser.find_element(By.ID, "confirm-action").click()
 
-    assert "Resubmit 1 message: done." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    assert "Resubmit: done." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     status = browser.find_element(By.CSS_SELECTOR, ".field-status .readonly").text
     timeline = browser.find_element(By.ID, "timeline").text
     browser.save_screenshot(str(ARTIFACTS / "admin_resubmitted_enrollment.png"))
