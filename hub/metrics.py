@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from hub.health import BACKLOG, worker_heartbeat
 from hub.models import Item, Message, Notification, OutboundCall
+from hub.registry import flow_apps
 
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -97,27 +97,14 @@ def email_metrics() -> Iterator[Metric]:
     yield emails
 
 
-def score_file_metrics() -> Iterator[Metric]:
-    try:
-        score_file = apps.get_model("device_scores", "ScoreFile")
-    except LookupError:
-        return
-    files = CounterMetricFamily("hub_score_files", "Score files taken by transfers, by outcome.", labels=["status"])
-    sent = CounterMetricFamily("hub_score_bytes_sent", "Bytes of score files delivered to DERMS.")
-    for row in score_file.objects.values("status").annotate(n=Count("id")).order_by():
-        files.add_metric([row["status"]], row["n"])
-    sent.add_metric([], score_file.objects.aggregate(b=Sum("bytes_sent"))["b"] or 0)
-    yield files
-    yield sent
-
-
 class DatabaseCollector:
     def collect(self) -> Iterator[Metric]:
         yield from message_metrics()
         yield from queue_metrics()
         yield from partner_metrics()
         yield from email_metrics()
-        yield from score_file_metrics()
+        for app in flow_apps():
+            yield from app.metrics()
 
 
 def authorized(request: HttpRequest) -> bool:

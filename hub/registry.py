@@ -9,8 +9,9 @@ means adding its package to INSTALLED_APPS.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.apps import AppConfig, apps
 from django.utils.module_loading import import_string
@@ -19,12 +20,35 @@ if TYPE_CHECKING:
     from hub.flow import Flow
 
 
+@dataclass(frozen=True)
+class Records:
+    """Records of a flow package the dashboard counts by state over the last days."""
+
+    title: str
+    model: str  # "app_label.ModelName"
+    state: str  # the field holding the state (with choices)
+    time: str  # the field that dates a record
+
+
 class FlowApp(AppConfig):
-    """The AppConfig of a flow package. Parts found by module name in the package: `simulator.py`
-    (the partner stand-ins' views) and `demo.py` (`make run`'s demo traffic)."""
+    """The AppConfig of a flow package: everything the hub needs to know of it, declared in one place.
+
+    Also found by module name in the package: `conf.py` (its settings, read by hub/settings.py),
+    `simulator.py` (the partner stand-ins' views), `demo.py` (`make run`'s demo traffic), and
+    `templates/emails/` (its emails). Its partner operations are hub.partners.Operation objects
+    declared beside the code that calls them.
+    """
 
     # Dotted paths of the package's Flow classes (none for a scheduled job such as the score files).
     flows: ClassVar[tuple[str, ...]] = ()
+    # Its records on the dashboard.
+    records: ClassVar[tuple[Records, ...]] = ()
+    # Permissions of its models the support role has beyond viewing (codenames, e.g. "change_scorefile").
+    support_permissions: ClassVar[tuple[str, ...]] = ()
+
+    def metrics(self) -> Iterable[Any]:
+        """Prometheus metric families of its own (prometheus_client Metric objects), for /metrics."""
+        return ()
 
     def sweep(self) -> dict[str, int]:
         """Checks the sweeper runs every pass for the package as a whole (its flows have their own):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models.signals import post_migrate
 
 from hub.admin_site import PARTNER_GROUPS
+from hub.registry import flow_apps
 
 BUSINESS = "Business users"
 SUPPORT = "Support"
@@ -30,8 +31,6 @@ SUPPORT_EXTRA = (
     ("hub", "add_lookup"),
     ("hub", "change_lookup"),
     ("hub", "delete_lookup"),
-    # Sending a failed score file again (flows/device_scores admin action).
-    ("device_scores", "change_scorefile"),
 )
 
 
@@ -44,9 +43,10 @@ def roles_grant(*, Group, Permission) -> None:  # noqa: N803  (historical models
     views = list(
         Permission.objects.filter(codename__startswith="view_").exclude(content_type__app_label__in=HIDDEN_APPS)
     )
+    flows_extra = [(app.label, codename) for app in flow_apps() for codename in app.support_permissions]
     extra = [
         perm
-        for app_label, codename in SUPPORT_EXTRA
+        for app_label, codename in (*SUPPORT_EXTRA, *flows_extra)
         for perm in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
     ]
     business.permissions.add(*views)
