@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "flows.device_scores.apps.DeviceScoresConfig",
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
+    # A deployment's own flow packages (AppConfig paths), added without changing the hub.
+    *env.list("HUB_EXTRA_APPS", default=[]),
 ]
 
 MIDDLEWARE = [
