@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from flows.device_reservations.devices import Device, devices_of, multipart_parts
 from flows.device_reservations.models import EventDevice, Reservation
+from hub.bulk import copy_rows
 from hub.models import Item, Message
 from hub.timefmt import parse_offset_datetime
 
@@ -124,50 +125,58 @@ def _rows(batch: list[Device], message: Message, seq: int, now: datetime) -> Ite
         )
 
 
+ITEM_FIELDS = (
+    "message",
+    "seq",
+    "key",
+    "nic_id",
+    "external_id",
+    "data",
+    "status",
+    "attempts",
+    "last_error",
+    "updated_at",
+)
+DEVICE_FIELDS = (
+    "event",
+    "nic_id",
+    "head_end_system",
+    "record_id",
+    "start",
+    "end",
+    "state",
+    "error",
+    "message",
+    "seq",
+    "updated_at",
+)
+DEVICE_KEY = ("event", "nic_id", "head_end_system")
+
+
 def _copy(message: Message, reservation: Reservation, batch: list[Device], seq: int, times) -> None:
-    """PostgreSQL: COPY the items, and the devices through a temporary table to upsert them."""
+    """PostgreSQL: COPY the items, and upsert the devices (the event's devices of an earlier message stay)."""
     now = timezone.now()
-    item_table, device_table = Item._meta.db_table, EventDevice._meta.db_table
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(
-            f"COPY {item_table} (message_id, seq, key, nic_id, external_id, data, status, attempts, last_error,"
-            f" updated_at) FROM STDIN"
-        ) as copy:
-            for row in _rows(batch, message, seq, now):
-                copy.write_row(row)
-        raw.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS reservation_devices (LIKE {device_table} INCLUDING DEFAULTS)"
-            " ON COMMIT DROP"
-        )
-        raw.execute("TRUNCATE reservation_devices")
-        with raw.copy(
-            'COPY reservation_devices (id, event_id, nic_id, head_end_system, record_id, start, "end", state,'
-            " error, message_id, seq, updated_at) FROM STDIN"
-        ) as copy:
-            for i, d in enumerate(batch):
-                copy.write_row(
-                    (
-                        0,
-                        reservation.event_id,
-                        d.nic_id,
-                        d.head_end_system,
-                        d.record_id,
-                        _dt(d.start, times),
-                        _dt(d.end, times),
-                        EventDevice.State.PENDING.value,
-                        "",
-                        message.id,
-                        seq + i,
-                        now,
-                    )
-                )
-        raw.execute(
-            f'INSERT INTO {device_table} (event_id, nic_id, head_end_system, record_id, start, "end", state, error,'
-            " message_id, seq, updated_at)"
-            ' SELECT event_id, nic_id, head_end_system, record_id, start, "end", state, error, message_id, seq,'
-            " updated_at FROM reservation_devices"
-            " ON CONFLICT (event_id, nic_id, head_end_system) DO UPDATE SET record_id = EXCLUDED.record_id,"
-            ' start = EXCLUDED.start, "end" = EXCLUDED."end", state = EXCLUDED.state, error = EXCLUDED.error,'
-            " message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at"
-        )
+    copy_rows(Item, ITEM_FIELDS, _rows(batch, message, seq, now))
+    pending = EventDevice.State.PENDING.value
+    copy_rows(
+        EventDevice,
+        DEVICE_FIELDS,
+        (
+            (
+                reservation.event_id,
+                d.nic_id,
+                d.head_end_system,
+                d.record_id,
+                _dt(d.start, times),
+                _dt(d.end, times),
+                pending,
+                "",
+                message.id,
+                seq + i,
+                now,
+            )
+            for i, d in enumerate(batch)
+        ),
+        conflict=DEVICE_KEY,
+        update=[name for name in DEVICE_FIELDS if name not in DEVICE_KEY],
+    )

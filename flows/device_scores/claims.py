@@ -1,6 +1,19 @@
 """Claims: a file is held in the database before it is read, so that two runs
 at once never both send it. A claim silent for SCORE_CLAIM_STALE_S (its run
-crashed or hung) is taken back by the next run that wants the file."""
+crashed or hung) is taken back by the next run that wants the file.
+
+Why not hub/claims.py, which claims messages: a message exists as a row before
+anyone claims it, and its claim is a token on that row. A score file exists
+only on the source until a run finds it: the claim *is* the creation of its
+row, made unique by the file's name at its source, so two runs racing for a
+new file are told apart by the unique constraint rather than by a token. Its
+staleness is measured against the run's slower operations (an SFTP read, a
+DERMS answer: SCORE_CLAIM_STALE_S), not the message heartbeat's STALE_AFTER_S.
+What the two share is the rule of one owner: a run checks its claim at every
+heartbeat while it streams the file (`file_touch`), and stops sending as soon
+as the claim was taken back. Its own outcome it still writes on its own row
+(`file_note`, `file_finish`), never on the row of the run that took over.
+"""
 
 from __future__ import annotations
 
