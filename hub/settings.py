@@ -1,7 +1,8 @@
-"""Settings, all read from the environment (django-environ).
+"""Settings, all read from the environment (django-environ), one section per concern.
 
 Every variable is documented in `.env.example`. Values that would be unsafe
-to guess fail loudly instead of silently taking a default.
+to guess fail loudly instead of silently taking a default. Each flow package
+declares its own settings in its conf.py, read at the end.
 """
 
 import secrets
@@ -11,6 +12,7 @@ import environ
 
 from hub.env import BASE_DIR, env, flow_packages_installed, flow_settings
 
+# --- files and secrets ---------------------------------------------------------
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -25,6 +27,8 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+
+# --- HTTP and security -----------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -32,7 +36,10 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address the hub is reached at (links in emails, the stand-ins' default base URLs).
+HUB_BASE_URL = env.str("HUB_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- applications ----------------------------------------------------------------
 INSTALLED_APPS = [
     "hub.apps.HubAdminConfig",
     "django.contrib.auth",
@@ -42,9 +49,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "hub.apps.HubConfig",
+    "hub.ops.apps.OpsConfig",
     "hub.simulators.apps.SimulatorsConfig",
+    # The flows: each package a hub.registry.FlowApp.
     "flows.enrollment_requests.apps.EnrollmentRequestsConfig",
     "flows.device_status.apps.DeviceStatusConfig",
     "flows.enrollment_sync.apps.EnrollmentSyncConfig",
@@ -56,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hub.logs.LogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,7 +94,16 @@ TEMPLATES = [
         },
     }
 ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
 
+# --- database --------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hub.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes; IMMEDIATE avoids
@@ -94,16 +115,12 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Raw bodies and call bodies of finished work older than this are purged daily.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+if RETENTION_DAYS < 1:
+    raise environ.ImproperlyConfigured("RETENTION_DAYS must be at least 1")
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-
+# --- static files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -114,16 +131,19 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- the inbound API (hub/inbound.py, hub/api.py, hub/schema.py) --------------------
 # The hub reads bodies itself so that it can store them before judging them;
 # MAX_BODY_MB is its limit (inbound.py), not Django's.
 MAX_BODY_MB = env.float("MAX_BODY_MB", default=64)
-# A message still RECEIVED (stored, never answered: its web process died) after this long is
-# marked REJECTED with a 500 by the sweeper (hub.inbound.messages_abandon_received).
-RECEIVED_STALE_S = env.float("RECEIVED_STALE_S", default=300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
-
+# A message still RECEIVED (stored, never answered: its web process died) after this long is
+# marked REJECTED with a 500 by the sweeper (hub.inbound.messages_abandon_received).
+RECEIVED_STALE_S = env.float("RECEIVED_STALE_S", default=300)
+# Above this many accepted-but-unfinished messages new requests get 429 (0: no limit).
+BACKLOG_LIMIT = env.int("BACKLOG_LIMIT", default=10_000)
+BACKLOG_RETRY_AFTER_S = env.int("BACKLOG_RETRY_AFTER_S", default=60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.BasicAuthentication",
@@ -133,10 +153,24 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "hub.schema.FlowAutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DERMS–DACS integration hub",
+    "DESCRIPTION": "The endpoints DERMS and DACS call. Authentication: HTTP Basic or `Authorization: Token <key>` "
+    "of a user in group DERMS or DACS; each system may call only its own endpoints.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["hub.schema.only_partner_api"],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# --- partners (the outbound chokepoint, hub/partners.py) -------------------
-HUB_BASE_URL = env.str("HUB_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# --- partners (the outbound chokepoint, hub/partners.py) -------------------------------
 DACS_BASE_URL = env.str("DACS_BASE_URL", default=f"{HUB_BASE_URL}/sim/dacs").rstrip("/")
 DERMS_BASE_URL = env.str("DERMS_BASE_URL", default=f"{HUB_BASE_URL}/sim/derms").rstrip("/")
 PARTNERS = {}
@@ -159,31 +193,42 @@ PARTNER_CONCURRENCY = env.int("PARTNER_CONCURRENCY", default=16)
 # Partner paths are relative to the base URLs; each flow declares its own (flows/<name>/conf.py). DACS's
 # health check is the hub's: the availability check and "test connection" both call it.
 DACS_HEALTH_PATH = env.str("DACS_HEALTH_PATH", default="rest/apis/cross/healthCheck")
-RETRY_FIRST_S = env.float("RETRY_FIRST_S", default=5)
-RETRY_MAX_S = env.float("RETRY_MAX_S", default=300)
-RETRY_ATTEMPTS = env.int("RETRY_ATTEMPTS", default=8)
-# …and never longer than this after a record's first failure (whichever bound comes first).
-RETRY_WINDOW_S = env.float("RETRY_WINDOW_S", default=3600)
-
+# What "test connection" on the console's partners page calls: a harmless GET.
+DACS_TEST_PATH = env.str("DACS_TEST_PATH", default=DACS_HEALTH_PATH)
+DERMS_TEST_PATH = env.str("DERMS_TEST_PATH", default="")
 # Built-in partner stand-ins: on by default only while a partner URL points at them.
 SIMULATORS_ENABLED = env.bool(
     "SIMULATORS_ENABLED",
     default="DACS_BASE_URL" not in env.ENVIRON or "DERMS_BASE_URL" not in env.ENVIRON,
 )
 
-# --- processing (hub/processing.py) ----------------------------------------
+# --- retries (hub/retry.py) --------------------------------------------------------
+RETRY_FIRST_S = env.float("RETRY_FIRST_S", default=5)
+RETRY_MAX_S = env.float("RETRY_MAX_S", default=300)
+RETRY_ATTEMPTS = env.int("RETRY_ATTEMPTS", default=8)
+# …and never longer than this after a record's first failure (whichever bound comes first).
+RETRY_WINDOW_S = env.float("RETRY_WINDOW_S", default=3600)
+# A retry due within RETRY_HOLD_S is waited for inside the task; a later one
+# hands the message back and the sweeper enqueues it when it falls due.
+RETRY_HOLD_S = env.float("RETRY_HOLD_S", default=30)
+
+# --- processing: workers, claims, the sweeper (hub/runner.py, hub/claims.py, hub/sweeper.py) ---
 Q_WORKERS = env.int("Q_WORKERS", default=4)
 Q_TIMEOUT_S = env.int("Q_TIMEOUT_S", default=300)
 # A task keeps working on its message (waiting for retries that fall due)
 # for at most this long, then hands the message back to the queue.
 TASK_BUDGET_S = env.float("TASK_BUDGET_S", default=Q_TIMEOUT_S - 60)
-HEARTBEAT_S = env.float("HEARTBEAT_S", default=5)
-STALE_AFTER_S = env.float("STALE_AFTER_S", default=120)
 if TASK_BUDGET_S >= Q_TIMEOUT_S:
     raise environ.ImproperlyConfigured("TASK_BUDGET_S must be below Q_TIMEOUT_S")
+HEARTBEAT_S = env.float("HEARTBEAT_S", default=5)
+STALE_AFTER_S = env.float("STALE_AFTER_S", default=120)
+SWEEP_LOOP_S = env.float("SWEEP_LOOP_S", default=100)
+SWEEP_POLL_S = env.float("SWEEP_POLL_S", default=2)
+# Redis as the django-q2 broker, for task rates the ORM broker's polling does not keep up with.
+Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
 Q_CLUSTER = {
     "name": "hub",
-    "orm": "default",
+    **({"redis": Q_REDIS_URL} if Q_REDIS_URL else {"orm": "default"}),
     "workers": Q_WORKERS,
     "timeout": Q_TIMEOUT_S,
     "retry": Q_TIMEOUT_S + 60,
@@ -194,8 +239,10 @@ Q_CLUSTER = {
     "poll": 0.1,
     "sync": env.bool("Q_SYNC", default=False),
 }
+# /readyz is unavailable when no worker cluster showed life for this long.
+WORKER_HEARTBEAT_MAX_AGE_S = env.float("WORKER_HEARTBEAT_MAX_AGE_S", default=300)
 
-# --- email (hub/notify.py) -------------------------------------------------
+# --- email (hub/notify.py) ---------------------------------------------------------
 if "EMAIL_URL" in env.ENVIRON:
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -210,74 +257,42 @@ NOTIFY_BUSINESS_EMAILS = env.list("NOTIFY_BUSINESS_EMAILS", default=[])
 # Put before every email's subject, so mail rules can sort the hub's emails.
 NOTIFY_SUBJECT_PREFIX = env.str("NOTIFY_SUBJECT_PREFIX", default="[DERMS-DACS hub]")
 
+# --- logs and metrics (hub/logs.py, hub/metrics.py) -------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
-
-# --- processing, continued --------------------------------------------------
-# A retry due within RETRY_HOLD_S is waited for inside the task; a later one
-# hands the message back and the sweeper enqueues it when it falls due.
-RETRY_HOLD_S = env.float("RETRY_HOLD_S", default=30)
-SWEEP_LOOP_S = env.float("SWEEP_LOOP_S", default=100)
-SWEEP_POLL_S = env.float("SWEEP_POLL_S", default=2)
-
-# --- operations: API docs, health, metrics, logs, backpressure, retention ---
-INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "hub.ops.apps.OpsConfig"]
-MIDDLEWARE.insert(0, "hub.logs.LogContextMiddleware")
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "hub.schema.FlowAutoSchema"
-SPECTACULAR_SETTINGS = {
-    "TITLE": "DERMS–DACS integration hub",
-    "DESCRIPTION": "The endpoints DERMS and DACS call. Authentication: HTTP Basic or `Authorization: Token <key>` "
-    "of a user in group DERMS or DACS; each system may call only its own endpoints.",
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "PREPROCESSING_HOOKS": ["hub.schema.only_partner_api"],
-    "COMPONENT_SPLIT_REQUEST": True,
-}
-# /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# Above this many accepted-but-unfinished messages new requests get 429 (0: no limit).
-BACKLOG_LIMIT = env.int("BACKLOG_LIMIT", default=10_000)
-BACKLOG_RETRY_AFTER_S = env.int("BACKLOG_RETRY_AFTER_S", default=60)
-# /readyz is unavailable when no worker cluster showed life for this long.
-WORKER_HEARTBEAT_MAX_AGE_S = env.float("WORKER_HEARTBEAT_MAX_AGE_S", default=300)
-# Raw bodies and call bodies of finished work older than this are purged daily.
-RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
-if RETENTION_DAYS < 1:
-    raise environ.ImproperlyConfigured("RETENTION_DAYS must be at least 1")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 if LOG_FORMAT not in ("json", "plain"):
     raise environ.ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
-LOGGING["formatters"]["json"] = {"()": "hub.logs.JsonFormatter"}
-LOGGING["filters"] = {"context": {"()": "hub.logs.ContextFilter"}}
-LOGGING["handlers"]["stdout"].update(stream="ext://sys.stdout", formatter=LOG_FORMAT, filters=["context"])
-# django-q2 adds a handler of its own to a logger that has none.
-LOGGING["loggers"]["django-q"] = {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False}
-# Redis as the django-q2 broker, for task rates the ORM broker's polling does not keep up with.
-Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
-if Q_REDIS_URL:
-    Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = Q_REDIS_URL
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "hub.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "hub.logs.ContextFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-q2 adds a handler of its own to a logger that has none.
+        "django-q": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+# /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# --- operations console (hub/admin/, hub/dashboard.py) ---------------------
+# --- operations console (hub/admin/, hub/dashboard.py) -----------------------------------
 # An unfinished message older than this shows under "needs attention".
 CONSOLE_OVERDUE_MIN = env.int("CONSOLE_OVERDUE_MIN", default=60)
-# What "test connection" on the partners page calls: a harmless GET.
-DACS_TEST_PATH = env.str("DACS_TEST_PATH", default=DACS_HEALTH_PATH)
-DERMS_TEST_PATH = env.str("DERMS_TEST_PATH", default="")
 
-# --- each installed flow package's own settings (flows/<name>/conf.py) -------
+# --- each installed flow package's own settings (flows/<name>/conf.py) -------------------
 # Read last: a flow's conf.py may build on the hub's settings above (hub.env.hub_settings).
 for _package in flow_packages_installed(INSTALLED_APPS):
     globals().update(flow_settings(_package, globals()))
