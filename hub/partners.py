@@ -25,6 +25,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from hub.claims import claim_check
+from hub.htmltext import html_summary, looks_like_html
 from hub.models import Item, Message, OutboundCall
 
 log = logging.getLogger(__name__)
@@ -369,5 +370,7 @@ def _error_text(status: int | None, body: Any) -> str:
         text = body.get("messageText") or body.get("message") or body.get("error")
         if text:
             return str(text)
+    if isinstance(body, str) and looks_like_html(body):
+        return f"HTTP {status}: {html_summary(body)}"
     snippet = body if isinstance(body, str) else json.dumps(body)
     return f"HTTP {status}: {(snippet or '')[:300]}"

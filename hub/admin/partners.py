@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -24,11 +22,11 @@ from django.utils import timezone
 
 from hub import partners
 from hub.admin.detail import pretty_body
+from hub.htmltext import html_summary, looks_like_html
 from hub.models import OutboundCall
 
 CREDENTIAL_KEYS = {"basic": ("username", "password"), "oauth2": ("token_url", "client_id", "client_secret")}
 WINDOW = timedelta(hours=1)
-SUMMARY_CHARS = 300
 BODY_SHOWN = 4000
 Outcome = OutboundCall.Outcome
 
@@ -114,47 +112,6 @@ def partner_health(*, now: datetime | None = None) -> dict[str, list[dict]]:
 
 
 # --- the connection test ------------------------------------------------------------------------
-class _TextOf(HTMLParser):
-    """The title and the visible text of an HTML page, scripts and styles left out."""
-
-    def __init__(self):
-        super().__init__()
-        self.title: list[str] = []
-        self.text: list[str] = []
-        self._in: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("title", "script", "style", "head"):
-            self._in.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in self._in:
-            self._in.remove(tag)
-
-    def handle_data(self, data):
-        if "title" in self._in:
-            self.title.append(data)
-        elif not self._in:
-            self.text.append(data)
-
-
-def looks_like_html(text: str) -> bool:
-    return bool(re.match(r"\s*<(!doctype html|html|head|body|title)\b", text[:500], re.IGNORECASE))
-
-
-def html_summary(text: str) -> str:
-    """An HTML error page in one line: its title, then the beginning of its visible text."""
-    parser = _TextOf()
-    parser.feed(text)
-    parser.close()
-    title = " ".join(" ".join(parser.title).split())
-    words = " ".join(" ".join(parser.text).split())
-    if title and words.startswith(title):
-        words = words[len(title) :].strip()
-    summary = f"{title}: {words}" if title and words else title or words
-    return summary if len(summary) <= SUMMARY_CHARS else summary[: SUMMARY_CHARS - 1] + "…"
-
-
 def verdict(name: str, result: partners.Result) -> tuple[bool, str]:
     """Whether the hub can talk to the partner, and what to check when it cannot.
 

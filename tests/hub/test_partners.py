@@ -138,3 +138,11 @@ def test_calls_in_flight_never_exceed_the_partner_bound(point_dacs_at, settings)
         in_threads(lambda: partners.call(operation("DACS", "op", "x"), record=False), 12)
     assert len(server.requests) == 12
     assert in_flight["max"] == 3
+
+
+def test_an_html_error_page_is_recorded_as_its_title_and_first_words():
+    page = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>p{}</style></head>" + (
+        "<body><h1>502 Bad Gateway</h1><p>nginx</p>" + "<p>filler</p>" * 500 + "</body></html>"
+    )
+    text = partners._error_text(502, page)
+    assert text.startswith("HTTP 502: 502 Bad Gateway: nginx") and "<" not in text and len(text) < 320

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.admin.partners import connection_test_path, html_summary, partner_health
+from hub.admin.partners import connection_test_path, partner_health
+from hub.htmltext import html_summary
 from hub.models import OutboundCall
 from tests.hub.test_admin_data import console_user
 
