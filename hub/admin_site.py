@@ -18,9 +18,13 @@ class HubAdminSite(admin.AdminSite):
         return super().has_permission(request)
 
     def get_urls(self):
+        from hub.admin.hospital import hospital_view
         from hub.admin.partners import partners_view
 
-        own = [path("partners/", self.admin_view(lambda request: partners_view(self, request)), name="partners")]
+        own = [
+            path("partners/", self.admin_view(lambda request: partners_view(self, request)), name="partners"),
+            path("hospital/", self.admin_view(lambda request: hospital_view(self, request)), name="hospital"),
+        ]
         return own + super().get_urls()
 
     def index(self, request, extra_context=None):

@@ -171,7 +171,8 @@ def message_why(
             head = f"Retrying the reply to {reply_partner}: {_attempt(message.reply_attempts, due, now)}"
             text = _with_error(head, None, reply_error)
         elif message.crashes:
-            text = _with_error(f"{label} again after {message.crashes} interrupted run{'s' if message.crashes != 1 else ''}", None, message.last_error)
+            runs = f"{message.crashes} interrupted run{'s' if message.crashes != 1 else ''}"
+            text = _with_error(f"{label} again after {runs}", None, message.last_error)
         elif status == Message.Status.QUEUED:
             text = f"Waiting for a worker since {when_text(message.enqueued_at or message.received_at, now)}"
         elif status == Message.Status.PROCESSING:

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from hub.admin import detail
 from hub.admin.actions import bulk_action, message_action_view
-from hub.admin.filters import AttentionFilter, FlowFilter
+from hub.admin.filters import AttentionFilter, FailedItemsFilter, FlowFilter
 from hub.admin.search import messages_matching
 from hub.models import Item, Message
 from hub.why import messages_why
@@ -50,7 +50,13 @@ class MessageAdmin(admin.ModelAdmin):
     # Fits 1400 px beside the menu and the filters: one line per message, long text cut with its title.
     list_display = ("message_shown", "flow_shown", "status_shown", "why_shown", "business_keys", "received")
     list_display_links = ("message_shown",)
-    list_filter = (FlowFilter, "status", AttentionFilter, ("received_at", admin.DateFieldListFilter))
+    list_filter = (
+        FlowFilter,
+        "status",
+        AttentionFilter,
+        ("received_at", admin.DateFieldListFilter),
+        FailedItemsFilter,
+    )
     search_fields = ("=message_key",)
     search_help_text = (
         "Exact match on any business key: message id, tracking id, request id, nicId, enrollment id, "

@@ -18,8 +18,9 @@ def status_label(status: str) -> str:
 
 
 @register.filter
-def seconds(milliseconds: int | None) -> str:
+def seconds(milliseconds: float | None) -> str:
     """1234 (ms) → "1.23 s"."""
-    if milliseconds is None:
+    if milliseconds in (None, ""):
         return ""
-    return f"{milliseconds / 1000:.2f} s" if milliseconds < 10_000 else f"{milliseconds / 1000:.0f} s"
+    value = float(milliseconds) / 1000
+    return f"{value:.2f} s" if value < 10 else f"{value:.0f} s"

@@ -1,0 +1,221 @@
+"""The error hospital: records that failed (FAILURE) or were refused (ERROR), grouped by flow, partner and error.
+
+One aggregate query over the failed items (on the `item_failed` partial
+index) makes the groups; a group is named by its flow, status, partner's
+code and error text. Per group support staff open the messages, resubmit
+them (their failed records are sent again) or discard them with a reason,
+through hub/messages.py's services, queued as tasks like the list's bulk
+actions. Business users see the groups; only support staff act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Min, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django_q.tasks import async_task
+
+from flows.registry import FLOWS
+from hub.messages import NOT_DISCARDABLE, NOT_RESUBMITTABLE
+from hub.models import Item, Message
+
+FAILED = (Item.Status.FAILURE, Item.Status.ERROR)
+GROUPS_SHOWN = 200
+CHUNK = 500  # message ids per queued task
+LIMIT = 10_000  # messages per group action; larger groups go through `manage.py reprocess` / `discard`
+
+
+@dataclass(frozen=True)
+class Group:
+    flow: str
+    status: str  # Item.Status.FAILURE or ERROR
+    code: int | None  # the partner's message number, when it gave one
+    error: str
+    records: int = 0
+    messages: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def partner(self) -> str:
+        flow = FLOWS.get(self.flow)
+        return (flow.partner if flow else None) or ""
+
+    @property
+    def business(self) -> bool:
+        return self.status == Item.Status.ERROR
+
+    def params(self) -> dict[str, str]:
+        return {
+            "flow": self.flow,
+            "status": self.status,
+            "code": "" if self.code is None else str(self.code),
+            "error": self.error,
+        }
+
+    def query(self) -> str:
+        return urlencode(self.params())
+
+    def records_url(self) -> str:
+        """The messages list, filtered to this group's messages (hub/admin/filters.py FailedItemsFilter)."""
+        params = {"flow": self.flow, "failed_status": self.status, "failed_error": self.error}
+        if self.code is not None:
+            params["failed_code"] = str(self.code)
+        return f"{reverse('admin:hub_message_changelist')}?{urlencode(params)}"
+
+    def items(self) -> QuerySet:
+        return failed_items(flow=self.flow, status=self.status, code=self.code, error=self.error)
+
+
+def failed_items(*, flow: str, status: str, code: int | None, error: str) -> QuerySet:
+    """The items of one group, in messages not discarded."""
+    items = Item.objects.filter(status=status, last_error=error, message__flow=flow)
+    items = items.filter(message_number=code) if code is not None else items.filter(message_number__isnull=True)
+    return items.exclude(message__status=Message.Status.DISCARDED)
+
+
+def hospital_groups() -> list[Group]:
+    """Every group of failed and refused records, the most recent first: one aggregate query."""
+    rows = (
+        Item.objects.filter(status__in=FAILED)
+        .exclude(message__status=Message.Status.DISCARDED)
+        .values("message__flow", "status", "message_number", "last_error")
+        .annotate(
+            records=Count("id"),
+            messages=Count("message_id", distinct=True),
+            first_seen=Min("updated_at"),
+            last_seen=Max("updated_at"),
+        )
+        .order_by("-last_seen")[:GROUPS_SHOWN]
+    )
+    return [
+        Group(
+            flow=row["message__flow"],
+            status=row["status"],
+            code=row["message_number"],
+            error=row["last_error"],
+            records=row["records"],
+            messages=row["messages"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+        )
+        for row in rows
+    ]
+
+
+def group_from(data) -> Group:
+    """The group named by a request's flow, status, code and error; 404 for a malformed name."""
+    flow, status, code = data.get("flow", ""), data.get("status", ""), data.get("code", "")
+    if flow not in FLOWS or status not in FAILED or (code and not code.lstrip("-").isdigit()):
+        raise Http404("No such group of failed records.")
+    return Group(flow=flow, status=status, code=int(code) if code else None, error=data.get("error", ""))
+
+
+class ActionForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 80}))
+    understood = forms.BooleanField(
+        required=False, label="I understand these records were refused on the partner's rules"
+    )
+
+    def __init__(self, *args, action: str, business: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = action == "discard"
+        if action == "resubmit" and business:
+            self.fields["understood"].required = True
+        else:
+            del self.fields["understood"]
+
+
+ACTIONS = {
+    # action: (verb, permission, the rule that refuses a message, the task)
+    "resubmit": ("Resubmit", "hub.resubmit_message", NOT_RESUBMITTABLE, "hub.processing.messages_resubmit"),
+    "discard": ("Discard", "hub.discard_message", NOT_DISCARDABLE, "hub.processing.messages_discard"),
+}
+
+
+def group_messages(group: Group, refused: dict) -> tuple[list[int], list[tuple[str, int]]]:
+    """The ids of the group's messages the action applies to, and what it skips: (why, how many)."""
+    ids = group.items().order_by().values("message_id").distinct()
+    found = Message.objects.filter(id__in=ids).order_by("id").values_list("id", "status")[: LIMIT + 1]
+    eligible, skipped = [], {}
+    for message_id, status in found:
+        if status in refused:
+            skipped[refused[status]] = skipped.get(refused[status], 0) + 1
+        else:
+            eligible.append(message_id)
+    return eligible, sorted(skipped.items())
+
+
+def _queue(action: str, ids: list[int], user, reason: str) -> None:
+    task = ACTIONS[action][3]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        if action == "resubmit":
+            async_task(task, ids=chunk, actor_id=user.id, failed_only=True, reason=reason)
+        else:
+            async_task(task, ids=chunk, actor_id=user.id, reason=reason)
+
+
+def _confirm(site, request: HttpRequest, action: str) -> HttpResponse:
+    verb, permission, refused, _ = ACTIONS[action]
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    group = group_from(request.POST if request.method == "POST" else request.GET)
+    form = ActionForm(request.POST or None, action=action, business=group.business)
+    ids, skipped = group_messages(group, refused)
+    hospital = reverse("admin:hospital")
+    if request.method == "POST" and form.is_valid():
+        if len(ids) > LIMIT:
+            messages.error(request, f"More than {LIMIT} messages in this group: nothing queued.")
+            return HttpResponseRedirect(hospital)
+        _queue(action, ids, request.user, form.cleaned_data["reason"])
+        text = f"{verb} {len(ids)} message(s) of the group: queued."
+        if skipped:
+            text += " Skipped: " + "; ".join(f"{n} because {why}" for why, n in skipped) + "."
+        if ids:
+            messages.success(request, text)
+        else:
+            messages.warning(request, text)
+        return HttpResponseRedirect(hospital)
+    context = {
+        **site.each_context(request),
+        "title": f"{verb} this group?",
+        "action": action,
+        "verb": verb,
+        "group": group,
+        "records": group.items().count(),
+        "eligible": len(ids),
+        "too_many": len(ids) > LIMIT,
+        "limit": LIMIT,
+        "skipped": skipped,
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/hub/hospital_confirm.html", context)
+
+
+def hospital_view(site, request: HttpRequest) -> HttpResponse:
+    """GET: the groups; `?action=resubmit|discard` and the group's name: that action's confirmation, then it."""
+    if not request.user.has_perm("hub.view_item"):
+        raise PermissionDenied
+    action = request.GET.get("action") or request.POST.get("action")
+    if action:
+        if action not in ACTIONS:
+            raise Http404("No such action.")
+        return _confirm(site, request, action)
+    context = {
+        **site.each_context(request),
+        "title": "Error hospital",
+        "groups": hospital_groups(),
+        "shown": GROUPS_SHOWN,
+        "can_resubmit": request.user.has_perm("hub.resubmit_message"),
+        "can_discard": request.user.has_perm("hub.discard_message"),
+    }
+    return TemplateResponse(request, "admin/hub/hospital.html", context)
