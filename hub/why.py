@@ -107,12 +107,15 @@ def when_text(value: datetime, now: datetime) -> str:
     return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%d %b %H:%M}"
 
 
-def error_text(partner: str | None, error: str) -> str:
-    """ "HTTP 503: Service temporarily unavailable" from DACS → "DACS 503 Service temporarily unavailable"."""
+def error_text(partner: str | None, error: str, code: int | None = None) -> str:
+    """ "HTTP 503: Service temporarily unavailable" from DACS → "DACS 503 Service temporarily unavailable";
+    `code`, the HTTP status of the call that failed, is added when the error does not say it."""
     error = " ".join(error.split())
     if error.startswith("HTTP ") and ":" in error[5:9]:
-        code, _, rest = error[5:].partition(":")
-        error = f"{code} {rest.strip()}"
+        said, _, rest = error[5:].partition(":")
+        error = f"{said} {rest.strip()}"
+    elif code:
+        error = f"{code} {error}"
     return f"{partner} {error}".strip() if partner else error
 
 
@@ -124,8 +127,8 @@ def _attempt(attempts: int, due: datetime | None, now: datetime) -> str:
     return text
 
 
-def _with_error(text: str, partner: str | None, error: str) -> str:
-    return f"{text} — {error_text(partner, error)}" if error else text
+def _with_error(text: str, partner: str | None, error: str, code: int | None = None) -> str:
+    return f"{text} — {error_text(partner, error, code)}" if error else text
 
 
 def _items(n: int) -> str:
@@ -164,7 +167,7 @@ def message_why(
             label, tone = "Retrying", "warn"
             head = "Retrying" if n_retry == 1 else f"Retrying {n_retry} of {_items(total)}"
             head = f"{head}: {_attempt(item.attempts, item.next_attempt_at, now)}"
-            text = _with_error(head, partner, item.last_error)
+            text = _with_error(head, partner, item.last_error, getattr(item, "http_status", None))
         elif message.reply_status == Message.Reply.RETRY:
             label, tone = "Retrying", "warn"
             due = message.next_attempt_at
@@ -192,7 +195,7 @@ def message_why(
         if n_failure:
             item = examples[Item.Status.FAILURE]
             head = f"{n_failure} of {_items(total)} failed after {_attempts(item.attempts)}"
-            parts.append(_with_error(head, partner, item.last_error))
+            parts.append(_with_error(head, partner, item.last_error, getattr(item, "http_status", None)))
         if n_error:
             item = examples[Item.Status.ERROR]
             code = f" {item.message_number}" if item.message_number is not None else ""
@@ -208,7 +211,7 @@ def message_why(
 
 
 def messages_why(messages: Iterable[Message], *, now: datetime | None = None) -> dict[int, Why]:
-    """The reason for each of `messages` (a page of them), by message id, in at most five queries.
+    """The reason for each of `messages` (a page of them), by message id, in at most six queries.
 
     The messages need `id`, `flow`, `status`, `http_status`, `reply_status`,
     `reply_attempts`, `crashes`, `last_error`, `next_attempt_at`,
@@ -235,7 +238,16 @@ def messages_why(messages: Iterable[Message], *, now: datetime | None = None) ->
         chosen = Message.objects.filter(id__in=needing).order_by().annotate(**picks).values_list("id", *wanted)
         item_ids = {item_id for row in chosen for item_id in row[1:] if item_id}
         fields = ("id", "message_id", "status", "attempts", "next_attempt_at", "last_error", "message_number")
+        # The HTTP status of each technical failure's last call, which the error text may not say.
+        retried = Item.objects.filter(id__in=item_ids, status__in=(Item.Status.RETRY, Item.Status.FAILURE))
+        last_calls = OutboundCall.objects.filter(item_id__in=retried.values("id")).order_by().values("item_id")
+        codes = dict(
+            OutboundCall.objects.filter(id__in=last_calls.annotate(last=Max("id")).values("last")).values_list(
+                "item_id", "response_status"
+            )
+        )
         for item in Item.objects.filter(id__in=item_ids).only(*fields):
+            item.http_status = codes.get(item.id)
             examples.setdefault(item.message_id, {})[item.status] = item
 
     replying = [m.id for m in messages if m.reply_status in (Message.Reply.RETRY, Message.Reply.FAILED)]
