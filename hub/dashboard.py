@@ -269,15 +269,18 @@ def attention(now) -> list[Message]:
     unfinished = Message.objects.filter(status__in=Message.UNFINISHED)
     recent = now - timedelta(days=ATTENTION_DAYS)
     kinds = [
-        Message.objects.filter(status=Message.Status.FAILED, received_at__gte=recent),
-        Message.objects.filter(status=Message.Status.COMPLETED_WITH_ERRORS, received_at__gte=recent),
+        Message.objects.filter(status=Message.Status.FAILED),
+        Message.objects.filter(status=Message.Status.COMPLETED_WITH_ERRORS),
         unfinished.filter(received_at__lt=overdue),
         unfinished.filter(reply_status=Message.Reply.RETRY),
         unfinished.filter(id__in=Item.objects.filter(status=Item.Status.RETRY).values("message_id")),
     ]
     ids: set[int] = set()
     for kind in kinds:
-        ids.update(kind.order_by("-id").values_list("id", flat=True)[:ATTENTION_SHOWN])
+        # The newest of each kind on its (status, -id) index; the ended ones only if recent, checked here
+        # rather than in the query, which would walk the index past every older one.
+        newest = kind.order_by("-id").values_list("id", "status", "received_at")[:ATTENTION_SHOWN]
+        ids.update(pk for pk, status, at in newest if status in Message.UNFINISHED or at >= recent)
     newest = sorted(ids, reverse=True)[:ATTENTION_SHOWN]
     shown = list(Message.objects.filter(id__in=newest).only(*WHY_FIELDS).order_by("-id"))
     reasons = messages_why(shown, now=now)

@@ -74,12 +74,12 @@ class FailedItemsFilter(admin.ListFilter):
     """Messages with records that ended in one status with one error: a group of the error hospital.
 
     Reached from the hospital's "open the records" link (`failed_status`,
-    `failed_error`, `failed_code`); the messages are found through the
-    failed items' partial index, not by reading the messages.
+    `failed_error`, `failed_code`, `failed_days`); the messages are found
+    through the failed items' partial index, not by reading the messages.
     """
 
     title = "failed records"
-    parameters = ("failed_status", "failed_error", "failed_code")
+    parameters = ("failed_status", "failed_error", "failed_code", "failed_days")
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
@@ -117,5 +117,10 @@ class FailedItemsFilter(admin.ListFilter):
         code = self.values.get("failed_code", "")
         if code.lstrip("-").isdigit():
             items = items.filter(message_number=int(code))
+        else:
+            items = items.filter(message_number__isnull=True)
+        days = self.values.get("failed_days", "")
+        if days.isdigit():
+            items = items.filter(updated_at__gte=timezone.now() - timedelta(days=int(days)))
         # As the hospital counts them: discarded messages are no longer the hospital's.
         return queryset.filter(pk__in=items.values("message_id")).exclude(status=Message.Status.DISCARDED)

@@ -11,7 +11,7 @@ actions. Business users see the groups; only support staff act.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
@@ -21,6 +21,7 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from flows.registry import FLOWS
@@ -28,6 +29,10 @@ from hub.messages import NOT_DISCARDABLE, NOT_RESUBMITTABLE
 from hub.models import Item, Message
 
 FAILED = (Item.Status.FAILURE, Item.Status.ERROR)
+# Records that ended this many days ago at most (by default 30): older ones are history, not work, and a
+# window keeps the aggregate on the recent end of the partial index however many failures the years hold.
+DAYS = (1, 7, 30, 90, 365)
+DEFAULT_DAYS = 30
 GROUPS_SHOWN = 200
 CHUNK = 500  # message ids per queued task
 LIMIT = 10_000  # messages per group action; larger groups go through `manage.py reprocess` / `discard`
@@ -39,6 +44,7 @@ class Group:
     status: str  # Item.Status.FAILURE or ERROR
     code: int | None  # the partner's message number, when it gave one
     error: str
+    days: int = DEFAULT_DAYS
     records: int = 0
     messages: int = 0
     first_seen: datetime | None = None
@@ -59,6 +65,7 @@ class Group:
             "status": self.status,
             "code": "" if self.code is None else str(self.code),
             "error": self.error,
+            "days": str(self.days),
         }
 
     def query(self) -> str:
@@ -66,26 +73,32 @@ class Group:
 
     def records_url(self) -> str:
         """The messages list, filtered to this group's messages (hub/admin/filters.py FailedItemsFilter)."""
-        params = {"flow": self.flow, "failed_status": self.status, "failed_error": self.error}
+        params = {
+            "flow": self.flow,
+            "failed_status": self.status,
+            "failed_error": self.error,
+            "failed_days": str(self.days),
+        }
         if self.code is not None:
             params["failed_code"] = str(self.code)
         return f"{reverse('admin:hub_message_changelist')}?{urlencode(params)}"
 
     def items(self) -> QuerySet:
-        return failed_items(flow=self.flow, status=self.status, code=self.code, error=self.error)
+        return failed_items(flow=self.flow, status=self.status, code=self.code, error=self.error, days=self.days)
 
 
-def failed_items(*, flow: str, status: str, code: int | None, error: str) -> QuerySet:
-    """The items of one group, in messages not discarded."""
-    items = Item.objects.filter(status=status, last_error=error, message__flow=flow)
+def failed_items(*, flow: str, status: str, code: int | None, error: str, days: int) -> QuerySet:
+    """The items of one group that ended in the last `days` days, in messages not discarded."""
+    since = timezone.now() - timedelta(days=days)
+    items = Item.objects.filter(status=status, last_error=error, message__flow=flow, updated_at__gte=since)
     items = items.filter(message_number=code) if code is not None else items.filter(message_number__isnull=True)
     return items.exclude(message__status=Message.Status.DISCARDED)
 
 
-def hospital_groups() -> list[Group]:
-    """Every group of failed and refused records, the most recent first: one aggregate query."""
+def hospital_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
+    """Every group of records failed or refused in the last `days` days, the most recent first: one aggregate query."""
     rows = (
-        Item.objects.filter(status__in=FAILED)
+        Item.objects.filter(status__in=FAILED, updated_at__gte=timezone.now() - timedelta(days=days))
         .exclude(message__status=Message.Status.DISCARDED)
         .values("message__flow", "status", "message_number", "last_error")
         .annotate(
@@ -102,6 +115,7 @@ def hospital_groups() -> list[Group]:
             status=row["status"],
             code=row["message_number"],
             error=row["last_error"],
+            days=days,
             records=row["records"],
             messages=row["messages"],
             first_seen=row["first_seen"],
@@ -116,7 +130,13 @@ def group_from(data) -> Group:
     flow, status, code = data.get("flow", ""), data.get("status", ""), data.get("code", "")
     if flow not in FLOWS or status not in FAILED or (code and not code.lstrip("-").isdigit()):
         raise Http404("No such group of failed records.")
-    return Group(flow=flow, status=status, code=int(code) if code else None, error=data.get("error", ""))
+    code_value = int(code) if code else None
+    return Group(flow=flow, status=status, code=code_value, error=data.get("error", ""), days=days_from(data))
+
+
+def days_from(data) -> int:
+    days = data.get("days", "")
+    return int(days) if days.isdigit() and int(days) in DAYS else DEFAULT_DAYS
 
 
 class ActionForm(forms.Form):
@@ -171,7 +191,7 @@ def _confirm(site, request: HttpRequest, action: str) -> HttpResponse:
     group = group_from(request.POST if request.method == "POST" else request.GET)
     form = ActionForm(request.POST or None, action=action, business=group.business)
     ids, skipped = group_messages(group, refused)
-    hospital = reverse("admin:hospital")
+    hospital = f"{reverse('admin:hospital')}?days={group.days}"
     if request.method == "POST" and form.is_valid():
         if len(ids) > LIMIT:
             messages.error(request, f"More than {LIMIT} messages in this group: nothing queued.")
@@ -210,10 +230,13 @@ def hospital_view(site, request: HttpRequest) -> HttpResponse:
         if action not in ACTIONS:
             raise Http404("No such action.")
         return _confirm(site, request, action)
+    days = days_from(request.GET)
     context = {
         **site.each_context(request),
         "title": "Error hospital",
-        "groups": hospital_groups(),
+        "days": days,
+        "day_choices": DAYS,
+        "groups": hospital_groups(days=days),
         "shown": GROUPS_SHOWN,
         "can_resubmit": request.user.has_perm("hub.resubmit_message"),
         "can_discard": request.user.has_perm("hub.discard_message"),

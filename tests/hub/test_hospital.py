@@ -164,3 +164,17 @@ def test_it_refuses_a_malformed_group(support):
 
 def test_it_is_linked_from_the_console_index(support):
     assert HOSPITAL in support.get(reverse("admin:index")).content.decode()
+
+
+def test_it_shows_the_last_30_days_unless_asked_for_more(support, sick):
+    Item.objects.filter(message=sick["refused"]).update(updated_at=timezone.now() - timedelta(days=40))
+    assert [group.status for group in hospital_groups()] == ["FAILURE"]
+    older = hospital_groups(days=90)
+    assert {group.status for group in older} == {"FAILURE", "ERROR"}
+    assert REFUSED not in support.get(HOSPITAL).content.decode()
+    assert REFUSED in support.get(HOSPITAL, {"days": 90}).content.decode()
+    error = next(group for group in older if group.status == "ERROR")
+    shown = support.get(error.records_url()).context["cl"].result_list
+    assert [message.pk for message in shown] == [sick["refused"].pk]
+    confirm = support.get(group_url("discard", **ERROR_GROUP)).content.decode()  # 30 days: none of them
+    assert "0 messages will be discarded" in confirm
