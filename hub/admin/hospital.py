@@ -189,6 +189,10 @@ def group_messages(group: Group, refused: dict) -> tuple[list[int], list[tuple[s
     return eligible, sorted(skipped.items())
 
 
+def _messages(n: int) -> str:
+    return f"{n} message{'s' if n != 1 else ''}"
+
+
 def _queue(action: str, ids: list[int], user, reason: str) -> None:
     task = ACTIONS[action][3]
     for start in range(0, len(ids), CHUNK):
@@ -212,9 +216,9 @@ def _confirm(site, request: HttpRequest, action: str) -> HttpResponse:
             messages.error(request, f"More than {LIMIT} messages in this group: nothing queued.")
             return HttpResponseRedirect(hospital)
         _queue(action, ids, request.user, form.cleaned_data["reason"])
-        text = f"{verb} {len(ids)} message(s) of the group: queued."
+        text = f"{verb} {_messages(len(ids))} of the group: queued."
         if skipped:
-            text += " Skipped: " + "; ".join(f"{n} because {why}" for why, n in skipped) + "."
+            text += " Skipped: " + "; ".join(f"{_messages(n)} because {why}" for why, n in skipped) + "."
         if ids:
             messages.success(request, text)
         else:

@@ -134,7 +134,7 @@ def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_
     browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
     browser.find_element(By.ID, "confirm-action").click()
 
-    assert "Resubmit 1 message(s) of the group: queued." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    assert "Resubmit 1 message of the group: queued." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     remaining = browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group")
     assert len(remaining) == 1 and "Program BYOT-X not found" in remaining[0].text
     shot(browser, "console_hospital_after_resubmit.png")

@@ -111,7 +111,7 @@ def test_it_resubmits_a_group_of_failures_after_confirmation(support, sick):
     assert Message.objects.get(pk=sick["first"].pk).status == Message.Status.FAILED  # nothing done yet
 
     response = support.post(HOSPITAL, {"action": "resubmit", **FAILURE_GROUP, "reason": "DACS is back"}, follow=True)
-    assert "Resubmit 2 message(s) of the group: queued." in response.content.decode()
+    assert "Resubmit 2 messages of the group: queued." in response.content.decode()
     for name in ("first", "second"):
         message = Message.objects.get(pk=sick[name].pk)
         assert message.status == Message.Status.QUEUED
@@ -155,7 +155,7 @@ def test_it_says_which_messages_of_a_group_it_skips_and_why(support, sick):
     assert "The failed records of 1 message will be sent again" in confirm
     assert "1 message skipped: it is being processed." in confirm
     response = support.post(HOSPITAL, {"action": "resubmit", **FAILURE_GROUP}, follow=True).content.decode()
-    assert "Resubmit 1 message(s) of the group: queued. Skipped: 1 because it is being processed." in response
+    assert "Resubmit 1 message of the group: queued. Skipped: 1 message because it is being processed." in response
     assert Message.objects.get(pk=sick["second"].pk).status == Message.Status.PROCESSING
 
 
