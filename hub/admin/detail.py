@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from hub.admin.search import links_to_message, messages_linked_to
 from hub.models import Item, Message, OutboundCall
-from hub.why import messages_why, next_step
+from hub.why import WHY_FIELDS, messages_why, next_step
 
 PAYLOAD_SHOWN = 512 * 1024  # bytes of a raw body shown on the page; the rest is cut
 ITEMS_PER_PAGE = 50
@@ -97,7 +97,7 @@ def validation_rows(errors) -> list[tuple[str, str]]:
 def related_messages(message: Message) -> list[tuple[str, Message]]:
     """Messages linked to this one: what it answers, what answers it, the copy it duplicates, its duplicates."""
     rows: list[tuple[str, Message]] = []
-    fields = ("id", "flow", "message_key", "tracking_id", "status", "received_at")
+    fields = WHY_FIELDS
     if message.related_id:
         rows += [("relates to", m) for m in Message.objects.filter(id=message.related_id).only(*fields)]
     if message.duplicate_of_id:
@@ -110,6 +110,9 @@ def related_messages(message: Message) -> list[tuple[str, Message]]:
     shown = {other.pk for _, other in rows}
     through_flow = messages_linked_to(message.id) - shown
     rows += [("same record", m) for m in Message.objects.filter(id__in=through_flow).only(*fields).order_by("id")]
+    reasons = messages_why([other for _, other in rows])
+    for _, other in rows:
+        other.why = reasons[other.id]
     return rows
 
 

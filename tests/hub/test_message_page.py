@@ -118,3 +118,11 @@ def test_it_keeps_the_page_short_for_many_calls(reader):
     calls = html[html.index('id="calls"') : html.index('id="timeline"')]
     assert calls.count('<details class="call"') == 20  # a page of calls, each closed
     assert "page 1 of 2" in calls and "1.50 s" in calls
+
+
+def test_it_says_why_for_each_related_message(reader):
+    failed = failed_enrollment()
+    copy = MessageFactory(message_key="DRMS-ENR-FAIL-1-COPY", status=Message.Status.DUPLICATE, duplicate_of=failed)
+    html = page(reader, copy)
+    related = html[html.index('id="related"') : html.index('id="items"')]
+    assert ">Failed<" in related and "1 of 2 items failed after 8 attempts — DACS 503 down" in related
