@@ -85,7 +85,7 @@ class MessageAdmin(admin.ModelAdmin):
                     "received_at",
                     "started_at",
                     "finished_at",
-                    "next_attempt_at",
+                    "next_attempt",
                 )
             },
         ),
@@ -140,6 +140,14 @@ class MessageAdmin(admin.ModelAdmin):
     def received(self, obj: Message) -> str:
         local = timezone.localtime(obj.received_at)
         return format_html('<span title="{}">{}</span>', local.isoformat(), f"{local:%d %b %H:%M}")
+
+    @admin.display(description="next attempt at")
+    def next_attempt(self, obj: Message):
+        """The message's own retry (its reply), or else its records' soonest one."""
+        if obj.next_attempt_at:
+            return obj.next_attempt_at
+        soonest = obj.items.filter(status=Item.Status.RETRY).order_by("next_attempt_at").first()
+        return soonest.next_attempt_at if soonest else None
 
     # --- permissions: the audit trail is read, never edited -------------------------
     def has_add_permission(self, request: HttpRequest) -> bool:

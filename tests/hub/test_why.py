@@ -158,3 +158,16 @@ def test_the_messages_list_says_retrying_instead_of_queued(client, settings):
     row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert ">Retrying<" in row and ">Queued<" not in row
     assert "Retrying: attempt 3 of 8, next at " in row and "DACS 503 Service temporarily unavailable" in row
+
+
+def test_the_message_page_gives_the_next_attempt_of_a_retrying_record(client, settings):
+    settings.RETRY_ATTEMPTS = 8
+    message = retrying()
+    due = timezone.localtime(message.items.get(seq=1).next_attempt_at)
+    client.force_login(console_user("Business users"))
+    html = client.get(reverse("admin:hub_message_change", args=[message.pk])).content.decode()
+    field = html[html.index("field-next_attempt") :][:600]
+    assert f"{due:%-I:%M}" in field or f"{due:%H:%M}" in field
+    assert html.index('id="summary"') < html.index("field-next_attempt")
+    summary = html[html.index('id="summary"') : html.index("field-tracking_id")]
+    assert "Retrying: attempt 3 of 8, next at" in summary and "Nothing to do yet" in summary
