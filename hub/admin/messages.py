@@ -147,7 +147,7 @@ class MessageAdmin(admin.ModelAdmin):
         if obj.next_attempt_at:
             return obj.next_attempt_at
         soonest = obj.items.filter(status=Item.Status.RETRY).order_by("next_attempt_at").first()
-        return soonest.next_attempt_at if soonest else None
+        return soonest.next_attempt_at if soonest and soonest.next_attempt_at else "—"
 
     # --- permissions: the audit trail is read, never edited -------------------------
     def has_add_permission(self, request: HttpRequest) -> bool:
