@@ -10,6 +10,15 @@ class HubAdminSite(admin.AdminSite):
     index_title = "Operations console"
     index_template = "admin/hub_index.html"
     site_url = reverse_lazy("admin:index")  # "View site": the console's front page, the hub has no other site
+    # Partner API tokens are secrets: they are issued with `manage.py partner_account`, never shown here,
+    # whichever order the admin modules are imported in (DRF's registers them).
+    hidden_models = frozenset({"authtoken.tokenproxy"})
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        shown = [model for model in models if model._meta.label_lower not in self.hidden_models]
+        if shown:
+            super().register(shown, admin_class, **options)
 
     def has_permission(self, request) -> bool:
         """Partner system accounts never use the console, even if marked staff."""
@@ -19,9 +28,13 @@ class HubAdminSite(admin.AdminSite):
         return super().has_permission(request)
 
     def get_urls(self):
+        from hub.admin.hospital import hospital_view
         from hub.admin.partners import partners_view
 
-        own = [path("partners/", self.admin_view(lambda request: partners_view(self, request)), name="partners")]
+        own = [
+            path("partners/", self.admin_view(lambda request: partners_view(self, request)), name="partners"),
+            path("hospital/", self.admin_view(lambda request: hospital_view(self, request)), name="hospital"),
+        ]
         return own + super().get_urls()
 
     def index(self, request, extra_context=None):

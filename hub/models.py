@@ -148,6 +148,10 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["message", "status"]),
             models.Index(fields=["next_attempt_at"], condition=models.Q(status="RETRY"), name="item_retrying"),
+            # The error hospital groups the failed and refused items, few among millions.
+            models.Index(
+                fields=["updated_at"], condition=models.Q(status__in=["ERROR", "FAILURE"]), name="item_failed"
+            ),
         ]
 
     def __str__(self) -> str:

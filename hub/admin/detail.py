@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from hub.admin.search import links_to_message, messages_linked_to
-from hub.models import Item, Message
+from hub.models import Item, Message, OutboundCall
+from hub.why import WHY_FIELDS, messages_why, next_step
 
 PAYLOAD_SHOWN = 512 * 1024  # bytes of a raw body shown on the page; the rest is cut
 ITEMS_PER_PAGE = 50
@@ -60,18 +61,43 @@ def item_section(request: HttpRequest, message: Message) -> dict:
 
 
 def call_section(request: HttpRequest, message: Message) -> dict:
+    """The calls, one per row, oldest first; `?calls=failed` keeps those that did not succeed."""
+    failed_only = request.GET.get("calls") == "failed"
+    counts = dict(message.calls.order_by().values_list("outcome").annotate(n=Count("id")))
     calls = message.calls.select_related("item").order_by("id")
+    if failed_only:
+        calls = calls.exclude(outcome=OutboundCall.Outcome.SUCCESS)
     page = Paginator(calls, CALLS_PER_PAGE).get_page(request.GET.get("call_page"))
     for call in page.object_list:
         call.request_pretty = pretty_body(call.request_body)
         call.response_pretty = pretty_body(call.response_body)
-    return {"calls_page": page}
+    return {
+        "calls_page": page,
+        "calls_failed_only": failed_only,
+        "call_total": sum(counts.values()),
+        "call_failed": sum(n for outcome, n in counts.items() if outcome != OutboundCall.Outcome.SUCCESS),
+    }
+
+
+def validation_rows(errors) -> list[tuple[str, str]]:
+    """A rejected message's errors as (field, error) rows: the `details` of its 4xx answer, one row per problem."""
+    if not isinstance(errors, dict):
+        return [("", str(errors))] if errors else []
+    details = errors.get("details") if "details" in errors else errors
+    rows = []
+    if isinstance(details, dict):
+        for path, problems in details.items():
+            for problem in problems if isinstance(problems, list) else [problems]:
+                rows.append((str(path), str(problem)))
+    if not rows and errors.get("message"):
+        rows.append(("", str(errors["message"])))
+    return rows
 
 
 def related_messages(message: Message) -> list[tuple[str, Message]]:
     """Messages linked to this one: what it answers, what answers it, the copy it duplicates, its duplicates."""
     rows: list[tuple[str, Message]] = []
-    fields = ("id", "flow", "message_key", "tracking_id", "status", "received_at")
+    fields = WHY_FIELDS
     if message.related_id:
         rows += [("relates to", m) for m in Message.objects.filter(id=message.related_id).only(*fields)]
     if message.duplicate_of_id:
@@ -84,6 +110,9 @@ def related_messages(message: Message) -> list[tuple[str, Message]]:
     shown = {other.pk for _, other in rows}
     through_flow = messages_linked_to(message.id) - shown
     rows += [("same record", m) for m in Message.objects.filter(id__in=through_flow).only(*fields).order_by("id")]
+    reasons = messages_why([other for _, other in rows])
+    for _, other in rows:
+        other.why = reasons[other.id]
     return rows
 
 
@@ -94,31 +123,39 @@ def flow_records(request: HttpRequest, site, message: Message) -> list[dict]:
         if not model.__module__.startswith("flows.") or not model_admin.has_view_permission(request):
             continue
         opts = model._meta
+        # A row tied to this message by two paths (an event it reserved and cancelled) is listed once.
+        tied = Q()
         for path in links_to_message(model):
-            rows = model._default_manager.filter(**{path: message.id}).distinct().order_by("pk")
-            shown = list(rows[: RECORDS_SHOWN + 1])
-            if not shown:
-                continue
-            out.append(
-                {
-                    "title": opts.verbose_name_plural,
-                    "rows": [
-                        (str(obj), reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
-                        for obj in shown[:RECORDS_SHOWN]
-                    ],
-                    "more": rows.count() - RECORDS_SHOWN if len(shown) > RECORDS_SHOWN else 0,
-                }
-            )
+            tied |= Q(**{path: message.id})
+        if not tied:
+            continue
+        rows = model._default_manager.filter(tied).distinct().order_by("pk")
+        shown = list(rows[: RECORDS_SHOWN + 1])
+        if not shown:
+            continue
+        out.append(
+            {
+                "title": opts.verbose_name_plural,
+                "rows": [
+                    (str(obj), reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+                    for obj in shown[:RECORDS_SHOWN]
+                ],
+                "more": rows.count() - RECORDS_SHOWN if len(shown) > RECORDS_SHOWN else 0,
+            }
+        )
     return out
 
 
 def message_context(request: HttpRequest, message: Message, site) -> dict:
     payload, cut = payload_text(message.raw_body)
     timeline = list(message.activities.select_related("actor").order_by("id")[:TIMELINE_SHOWN])
+    why = messages_why([message])[message.id]
     return {
+        "why": why,
+        "next_step": next_step(message, why),
+        "validation_rows": validation_rows(message.errors),
         "payload": payload,
         "payload_cut": cut,
-        "errors_pretty": pretty(message.errors),
         "headers_pretty": pretty(message.headers),
         "ack_pretty": pretty(message.ack),
         "reply_pretty": pretty(message.reply_body),

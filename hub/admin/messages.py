@@ -4,38 +4,28 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import path
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.html import format_html
 
 from hub.admin import detail
 from hub.admin.actions import bulk_action, message_action_view, message_actions_context
 from hub.admin.audit import TimelineHistory
-from hub.admin.filters import AttentionFilter, FlowFilter
+from hub.admin.filters import AttentionFilter, FailedItemsFilter, FlowFilter
 from hub.admin.people import SenderAccount
 from hub.admin.search import messages_matching
-from hub.models import Item, Message, System
+from hub.models import Item, Message
+from hub.why import messages_why
 
 LIST_DEFERRED = ("raw_body", "headers", "errors", "ack", "reply_body")
-COUNTED = {
-    "n_items": (),
-    "n_success": (Item.Status.SUCCESS,),
-    "n_error": (Item.Status.ERROR,),
-    "n_failure": (Item.Status.FAILURE,),
-    "n_open": Item.OPEN,
-    "n_cancelled": (Item.Status.CANCELLED,),
-}
+CELL_CHARS = 200  # text put in a list cell; the cell itself is cut to its width, the whole in its title
 
 
-def item_count(statuses: tuple) -> Coalesce:
-    """Items of the row's message in `statuses`, as a correlated subquery on the (message, status) index."""
-    items = Item.objects.filter(message=OuterRef("pk"))
-    if statuses:
-        items = items.filter(status__in=statuses)
-    counted = items.order_by().values("message").annotate(n=Count("id")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+def cell(text: str, css: str = "cut") -> str:
+    """A one-line list cell cut to its column's width, the whole text in its title."""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text[:CELL_CHARS])
 
 
 class MessageChangeList(ChangeList):
@@ -43,28 +33,33 @@ class MessageChangeList(ChangeList):
         queryset = super().get_queryset(request, exclude_parameters)
         first = Item.objects.filter(message=OuterRef("pk")).order_by("seq")
         return queryset.defer(*LIST_DEFERRED).annotate(
-            **{name: item_count(statuses) for name, statuses in COUNTED.items()},
             first_key=Subquery(first.values("key")[:1]),
             first_nic=Subquery(first.values("nic_id")[:1]),
             first_external=Subquery(first.values("external_id")[:1]),
         )
 
+    def get_results(self, request):
+        """The page's rows, each with why it is where it is (a few queries for the whole page)."""
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        reasons = messages_why(self.result_list)
+        for message in self.result_list:
+            message.why = reasons[message.id]
+
 
 @admin.register(Message)
 class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
-    list_display = (
-        "id",
-        "flow",
-        "direction",
+    # Fits 1400 px beside the menu and the filters: one line per message, long text cut with its title.
+    # The flow is in the message's title and in the filters: its column would leave the reason no room.
+    list_display = ("message_shown", "status_shown", "why_shown", "business_keys", "received")
+    list_display_links = ("message_shown",)
+    list_filter = (
+        FlowFilter,
         "status",
-        "message_key",
-        "business_keys",
-        "items_shown",
-        "received_at",
-        "finished_at",
+        AttentionFilter,
+        ("received_at", admin.DateFieldListFilter),
+        FailedItemsFilter,
     )
-    list_display_links = ("id", "message_key")
-    list_filter = (FlowFilter, "status", AttentionFilter, ("received_at", admin.DateFieldListFilter))
     search_fields = ("=message_key",)
     search_help_text = (
         "Exact match on any business key: message id, tracking id, request id, nicId, enrollment id, "
@@ -72,6 +67,7 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
     )
     show_full_result_count = False
     list_per_page = 50
+    change_list_template = "admin/hub/message/change_list.html"
     actions = [bulk_action("resubmit"), bulk_action("retry_failed"), bulk_action("discard")]
     change_form_template = "admin/hub/message/change_form.html"
     fieldsets = (
@@ -91,11 +87,17 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
                     "received_at",
                     "started_at",
                     "finished_at",
-                    "next_attempt_at",
+                    "next_attempt",
                 )
             },
         ),
-        ("Request", {"fields": ("method", "path", "content_type", "remote_addr", "body_size", "http_status")}),
+        (
+            "Request",
+            {
+                "fields": ("method", "path", "content_type", "remote_addr", "body_size", "http_status"),
+                "classes": ("collapse",),
+            },
+        ),
     )
     readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
 
@@ -108,39 +110,46 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
             return queryset, False
         return messages_matching(queryset, search_term), False
 
-    @admin.display(description="direction", ordering="sender")
-    def direction(self, obj: Message) -> str:
-        """Every flow passes through the hub from one partner to the other."""
-        if not obj.sender:
-            return "—"
-        return f"{obj.sender} → {System.DACS if obj.sender == System.DERMS else System.DERMS}"
+    @admin.display(description="message", ordering="-id")
+    def message_shown(self, obj: Message) -> str:
+        key = obj.message_key or str(obj.tracking_id)
+        return format_html('<span class="cut" title="{}: {}">{}</span>', obj.flow.replace("_", " "), key, key)
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj: Message) -> str:
+        return obj.why.badge()
+
+    @admin.display(description="why")
+    def why_shown(self, obj: Message) -> str:
+        """The reason for anything not succeeded; the item count otherwise."""
+        if obj.why.text:
+            return cell(obj.why.text)
+        total = obj.why.total
+        return cell(f"{total} item{'s' if total != 1 else ''}", "cut quiet") if total else ""
 
     @admin.display(description="business keys")
     def business_keys(self, obj: Message) -> str:
-        parts = []
-        if getattr(obj, "first_key", None):
-            parts.append(("key", obj.first_key))
-        if getattr(obj, "first_nic", None):
-            parts.append(("nicId", obj.first_nic))
-        if getattr(obj, "first_external", None):
-            parts.append(("id", obj.first_external))
-        more = getattr(obj, "n_items", 0) - 1
-        shown = format_html_join(" · ", "{}&nbsp;{}", parts)
-        return format_html("{} (+{} more)", shown, more) if more > 0 and parts else shown
+        parts = [
+            f"{label} {value}"
+            for label, value in (("nicId", obj.first_nic), ("id", obj.first_external), ("key", obj.first_key))
+            if value
+        ]
+        more = obj.why.total - 1
+        text = " · ".join(parts)
+        return cell(f"{text} (+{more} more)" if more > 0 and parts else text)
 
-    @admin.display(description="items")
-    def items_shown(self, obj: Message) -> str:
-        labels = (
-            ("n_success", "ok"),
-            ("n_error", "error"),
-            ("n_failure", "failed"),
-            ("n_open", "open"),
-            ("n_cancelled", "cancelled"),
-        )
-        counts = [(getattr(obj, name, 0), label) for name, label in labels if getattr(obj, name, 0)]
-        return format_html(
-            "{}: {}", getattr(obj, "n_items", 0), format_html_join(", ", "{} {}", counts) if counts else "—"
-        )
+    @admin.display(description="received", ordering="received_at")
+    def received(self, obj: Message) -> str:
+        local = timezone.localtime(obj.received_at)
+        return format_html('<span title="{}">{}</span>', local.isoformat(), f"{local:%d %b %H:%M}")
+
+    @admin.display(description="next attempt at")
+    def next_attempt(self, obj: Message):
+        """The message's own retry (its reply), or else its records' soonest one."""
+        if obj.next_attempt_at:
+            return obj.next_attempt_at
+        soonest = obj.items.filter(status=Item.Status.RETRY).order_by("next_attempt_at").first()
+        return soonest.next_attempt_at if soonest and soonest.next_attempt_at else "—"
 
     # --- permissions: the audit trail is read, never edited -------------------------
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -166,7 +166,7 @@ def test_the_dashboard_counts_every_flow(client, flows_filled):
     html = client.get(reverse("admin:index")).content.decode()
     for name in FLOWS:
         assert f"?flow={name}" in html
-    records = html[html.index('id="dashboard-records"') : html.index('id="dashboard-attention"')]
+    records = html[html.index('id="dashboard-records"') : html.index('id="dashboard-schedules"')]
     assert "Device status checks" in records and "answered by DERMS" in records
     assert "Program events" in records and "Score files" in records
 

@@ -65,8 +65,8 @@ def test_it_pages_items_and_filters_them_by_status(reader):
     assert "page 1 of 3 (120 items)" in first
     assert "REQ-050" in page(reader, message, item_page=2)
     errors = page(reader, message, item_status="ERROR")
-    assert "ERROR (12)" in errors and "REQ-010" in errors and "REQ-011" not in errors
-    assert "SUCCESS (108)" in errors
+    assert "Business error (12)" in errors and "REQ-010" in errors and "REQ-011" not in errors
+    assert "Succeeded (108)" in errors
 
 
 def test_it_shows_the_timeline_with_who_did_what(reader):

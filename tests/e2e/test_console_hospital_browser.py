@@ -1,0 +1,156 @@
+"""Support staff in a real browser at 1400 px: the dashboard, a failed message's page, the error hospital.
+
+One enrollment fails for real (the DACS stand-in is down until its retries
+run out) and another is refused by DACS on a program it does not know; the
+hub processes them (tasks run inline in the web process) against the
+stand-ins served by the live server. Every page must fit 1400 px without
+scrolling sideways.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.urls import reverse
+
+from flows.enrollment_requests.samples import enrollment_message
+from hub.models import Message
+from tests.conftest import basic
+from tests.e2e import test_admin_browser as base
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = base.ARTIFACTS
+browser = base.browser
+stand_ins = base.stand_ins
+
+
+def post(server, body: dict) -> None:
+    answer = requests.post(
+        f"{server.url}/api/v1/derms/enrollment-requests",
+        json=body,
+        timeout=60,
+        headers={"Authorization": basic("derms")},
+    )
+    assert answer.status_code == 202, answer.text
+
+
+def fits(browser) -> bool:
+    """No sideways scroll at 1400 px (the widest elements are printed when there is)."""
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth)"
+        ".slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
+    )
+    print("wider than the window:", wide)
+    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def shot(browser, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1400, min(max(height + 140, 800), 4000))
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(ARTIFACTS / name))
+    browser.set_window_size(1400, 1000)
+
+
+def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_the_hospital(stand_ins, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = stand_ins
+    UserFactory(username="derms", groups=["DERMS"])
+    UserFactory(username="maria", is_staff=True, groups=["Support"])
+    base.knobs(server, "derms")
+    base.knobs(server, "dacs", error_ids=["BYOT-X"])
+    post(server, enrollment_message("DRMS-ENR-REFUSED-1", 3, refused={2: "BYOT-X", 3: "BYOT-X"}))
+    base.knobs(server, "dacs", down=True)
+    post(server, enrollment_message("DRMS-ENR-DOWN-1", 2))
+    refused = Message.objects.get(message_key="DRMS-ENR-REFUSED-1")
+    failed = Message.objects.get(message_key="DRMS-ENR-DOWN-1")
+    assert (refused.status, failed.status) == (Message.Status.COMPLETED_WITH_ERRORS, Message.Status.FAILED)
+    base.knobs(server, "dacs", down=False)
+
+    browser.get(server.url + reverse("admin:login"))
+    browser.find_element(By.NAME, "username").send_keys("maria")
+    browser.find_element(By.NAME, "password").send_keys("secret-pass-123")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda b: "/login/" not in b.current_url, "the console after logging in")
+
+    # The dashboard: charts drawn in the page, business errors among what needs attention, with why.
+    flows = browser.find_element(By.ID, "dashboard-flows")
+    charts = flows.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) >= 2 * 6  # 24 hours and 7 days for each flow
+    enrollments = flows.find_element(By.XPATH, ".//tr[th//a[text()='Enrollment requests']]")
+    assert "2 in 24 h" in enrollments.text
+    assert enrollments.find_elements(By.CSS_SELECTOR, "svg.chart rect")  # bars for this hour's messages
+    attention = browser.find_element(By.ID, "dashboard-attention").text
+    assert "DRMS-ENR-REFUSED-1" in attention and "Completed with errors" in attention
+    assert "2 of 3 items refused by DACS 11001 — Program BYOT-X not found" in attention
+    assert "DRMS-ENR-DOWN-1" in attention
+    assert "2 of 2 items failed after 2 attempts — DACS 503 Service temporarily unavailable" in attention
+    assert "COMPLETED_WITH_ERRORS" not in browser.find_element(By.ID, "dashboard").text
+    assert fits(browser)
+    shot(browser, "console_dashboard.png")
+
+    # The failed message's page: why and the next step first; calls one per row, closed.
+    browser.find_element(By.ID, "dashboard-attention").find_element(By.LINK_TEXT, "DRMS-ENR-DOWN-1").click()
+    summary = browser.find_element(By.ID, "summary")
+    assert "Failed" in summary.find_element(By.CLASS_NAME, "status-badge").text
+    assert "2 of 2 items failed after 2 attempts — DACS 503" in browser.find_element(By.ID, "why").text
+    assert "retry the failed items" in browser.find_element(By.ID, "next-step").text
+    calls = browser.find_elements(By.CSS_SELECTOR, "#calls details.call")
+    assert len(calls) == 5 and not any(call.get_attribute("open") for call in calls)  # 4 to DACS, the reply
+    assert "503" in calls[0].text and " s" in calls[0].text
+    calls[0].find_element(By.TAG_NAME, "summary").click()
+    assert "transactionId" in calls[0].find_element(By.CSS_SELECTOR, ".call-body").text
+    assert fits(browser)
+    shot(browser, "console_failed_message.png")
+    browser.find_element(By.ID, "calls-failed-only").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#calls details.call")) == 4
+
+    # The hospital: one group per error; a business-error group asks first and says why.
+    browser.get(server.url + reverse("admin:index"))
+    browser.find_element(By.ID, "link-hospital").click()
+    groups = browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group")
+    assert len(groups) == 2
+    texts = {row.text for row in groups}
+    down = next(row for row in groups if "Service temporarily unavailable" in row.text)
+    refused_row = next(row for row in groups if "Program BYOT-X not found" in row.text)
+    assert "Technical failure" in down.text and "DACS" in down.text, texts
+    assert "Business error" in refused_row.text and "11001" in refused_row.text, texts
+    assert fits(browser)
+    shot(browser, "console_hospital.png")
+
+    refused_row.find_element(By.CLASS_NAME, "resubmit-group").click()
+    warning = browser.find_element(By.ID, "business-warning").text
+    assert "failed on the partner's rules" in warning and "DACS refused them" in warning
+    browser.find_element(By.CSS_SELECTOR, "a.cancel-link").click()
+
+    down = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group") if "unavailable" in r.text)
+    down.find_element(By.CLASS_NAME, "resubmit-group").click()
+    assert "The failed records of 1 message will be sent again" in browser.find_element(By.ID, "confirm-count").text
+    assert not browser.find_elements(By.ID, "business-warning")
+    browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
+    browser.find_element(By.ID, "confirm-action").click()
+
+    assert "Resubmit 1 message of the group: queued." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    remaining = browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group")
+    assert len(remaining) == 1 and "Program BYOT-X not found" in remaining[0].text
+    shot(browser, "console_hospital_after_resubmit.png")
+    failed.refresh_from_db()
+    assert failed.status == Message.Status.COMPLETED
+    assert set(failed.items.values_list("status", flat=True)) == {"SUCCESS"}
+
+    # The list of messages: status and why on one line each, no sideways scroll.
+    browser.get(server.url + reverse("admin:hub_message_changelist"))
+    rows = {row.text for row in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")}
+    assert any("DRMS-ENR-REFUSED-1" in row and "refused by DACS 11" in row for row in rows), rows
+    assert fits(browser)
+    results = browser.find_element(By.CSS_SELECTOR, "#changelist .results")
+    assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", results)
+    cell = browser.find_element(By.XPATH, "//td[contains(@class, 'field-why_shown')]/span[contains(., 'refused')]")
+    assert cell.get_attribute("title") == "2 of 3 items refused by DACS 11001 — Program BYOT-X not found"
+    heights = {row.size["height"] for row in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")}
+    assert max(heights) < 40  # one line per message
+    shot(browser, "console_messages.png")
