@@ -25,12 +25,14 @@ TARGET_S = 1.0
 
 MESSAGES_SQL = """
 INSERT INTO hub_message (tracking_id, flow, sender, message_key, accepted_key, status, http_status, method, path,
-    content_type, headers, body_size, raw_body, ack_type, reply_status, reply_attempts, received_at, finished_at)
+    content_type, headers, body_size, raw_body, ack_type, reply_status, reply_attempts, received_at, finished_at,
+    claim, crashes, last_error)
 SELECT gen_random_uuid(), (%(flows)s::text[])[1 + g %% 5], 'DERMS', 'BENCH-' || g, 'BENCH-' || g,
     CASE WHEN g %% 100 = 0 THEN 'FAILED' WHEN g %% 100 < 8 THEN 'COMPLETED_WITH_ERRORS'
          WHEN g %% 1000 = 999 THEN 'RECEIVED' ELSE 'COMPLETED' END,
     202, 'POST', '/api/v1/bench', 'application/json', '{}'::jsonb, 300, convert_to(repeat('x', 300), 'UTF8'),
-    'SUCCESS', 'SENT', 1, now() - g * interval '20 seconds', now() - g * interval '20 seconds' + interval '3 seconds'
+    'SUCCESS', 'SENT', 1, now() - g * interval '20 seconds', now() - g * interval '20 seconds' + interval '3 seconds',
+    '', 0, ''
 FROM generate_series(1, %(count)s) AS g
 """
 ITEMS_SQL = """
@@ -114,6 +116,8 @@ def run() -> list[str]:
                 "search by enrollment id (on items)": f"{admin}hub/message/?q=E-{middle}",
                 "message page": f"{admin}hub/message/{middle}/change/",
                 "items list": f"{admin}hub/item/",
+                "error hospital": f"{admin}hospital/",
+                "partners page": f"{admin}partners/",
             }
             for label, url in pages.items():
                 seconds, size = timed(session, url)

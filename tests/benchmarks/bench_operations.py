@@ -24,11 +24,13 @@ FLOWS = ["enrollment_requests", "device_status_checks", "device_reservations", "
 
 MESSAGES_SQL = """
 INSERT INTO hub_message (tracking_id, flow, sender, message_key, accepted_key, status, http_status, method, path,
-    content_type, headers, body_size, raw_body, ack_type, reply_status, reply_attempts, received_at, finished_at)
+    content_type, headers, body_size, raw_body, ack_type, reply_status, reply_attempts, received_at, finished_at,
+    claim, crashes, last_error)
 SELECT gen_random_uuid(), (%(flows)s::text[])[1 + g %% 4], 'DERMS', 'OPS-' || g, 'OPS-' || g,
     CASE WHEN g %% 1000 = 0 THEN 'QUEUED' WHEN g %% 50 = 0 THEN 'FAILED' ELSE 'COMPLETED' END,
     202, 'POST', '/api/v1/bench', 'application/json', '{}'::jsonb, 2000, convert_to(repeat('x', 2000), 'UTF8'),
-    'SUCCESS', 'SENT', 1, now() - interval '100 days' - g * interval '1 second', now() - interval '100 days'
+    'SUCCESS', 'SENT', 1, now() - interval '100 days' - g * interval '1 second', now() - interval '100 days',
+    '', 0, ''
 FROM generate_series(1, %(count)s) AS g
 """
 ITEMS_SQL = """
