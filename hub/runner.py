@@ -31,6 +31,7 @@ from hub.leases import lease_release, lease_take
 from hub.messages import format_counts, item_counts, message_enqueue
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, backoff_s, item_apply_outcomes
+from records.projection import records_update
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,10 @@ class Runner:
         if not done:
             raise Abandoned
         activity_record(message=message, kind="finished", text=f"{status}: {format_counts(counts)}")
-        self.flow.finished(message, status)
+        try:
+            self.flow.finished(message, status)
+        finally:
+            records_update(message)  # the business records the message touched; never raises
 
 
 def reply_send(*, message: Message, flow: Flow, body: dict, claim: MessageClaim) -> datetime | None:

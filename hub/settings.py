@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "flows.enrollment_sync.apps.EnrollmentSyncConfig",
     "flows.device_scores.apps.DeviceScoresConfig",
     "flows.device_reservations.apps.DeviceReservationsConfig",
+    "records.apps.RecordsConfig",
 ]
 
 MIDDLEWARE = [
