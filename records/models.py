@@ -158,6 +158,10 @@ class TimelineEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.record} {self.kind}"
 
+    @property
+    def flow_name(self) -> str:
+        return self.flow.replace("_", " ")
+
 
 class BusinessKey(models.Model):
     """A key people search by (cisPersonId, nicId, eventId, messageId…), lower-cased, pointing at its record.
