@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -11,6 +12,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from hub.admin.audit import RecordAdmin
 from hub.admin.search import PREFIX_MIN, keys_matching
@@ -26,6 +28,19 @@ def badge(value: str, label: str = "") -> str:
         return "—"
     tone = "good" if value in GOOD else "bad" if value in BAD else "wait"
     return format_html('<span class="badge badge-{}">{}</span>', tone, label or value.replace("_", " ").lower())
+
+
+def column(name: str, title: str):
+    """A list column showing field `name` under a short title (the contract's name stays on the record page)."""
+
+    @admin.display(description=title, ordering=name)
+    def show(self, obj) -> object:
+        value = getattr(obj, name)
+        if isinstance(value, datetime):
+            return format_html('<span style="white-space: nowrap">{}</span>', f"{localtime(value):%Y-%m-%d %H:%M}")
+        return value
+
+    return show
 
 
 def record_ids(term: str, target: str) -> list[int]:
@@ -156,18 +171,8 @@ class RecordsAdmin(ExportMixin, RecordAdmin):
 @admin.register(Enrollment)
 class EnrollmentAdmin(RecordsAdmin):
     target = BusinessKey.Target.ENROLLMENT
-    list_display = (
-        "cis_person_id",
-        "cis_account_id",
-        "program_code",
-        "cis_service_point_id",
-        "cis_premise_id",
-        "status_badge",
-        "dacs_enrollment_id",
-        "subscription_id",
-        "updated_at",
-    )
-    list_display_links = ("cis_person_id",)
+    list_display = ("customer", "program", "service_point", "status_badge", "dacs_id", "updated")
+    list_display_links = ("customer",)
     list_filter = (
         ProgramFilter,
         "status",
@@ -211,6 +216,7 @@ class EnrollmentAdmin(RecordsAdmin):
         (
             "Request and DACS's answer",
             {
+                "classes": ("collapse",),
                 "fields": (
                     "request_id",
                     "request_message",
@@ -219,12 +225,13 @@ class EnrollmentAdmin(RecordsAdmin):
                     "dacs_enrollment_id",
                     "dacs_error",
                     "dacs_result_at",
-                )
+                ),
             },
         ),
         (
             "Synchronisation and DERMS's acknowledgement",
             {
+                "classes": ("collapse",),
                 "fields": (
                     "subscription_id",
                     "sync_request_id",
@@ -236,16 +243,22 @@ class EnrollmentAdmin(RecordsAdmin):
                     "derms_message",
                     "acknowledged_at",
                     "dacs_ack_status",
-                )
+                ),
             },
         ),
-        (None, {"fields": ("created_at", "updated_at")}),
+        ("Record", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
     )
     readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Enrollment) -> str:
         return badge(obj.status, obj.get_status_display())
+
+    customer = column("cis_person_id", "customer")
+    program = column("program_code", "program")
+    service_point = column("cis_service_point_id", "service point")
+    dacs_id = column("dacs_enrollment_id", "DACS enrollment")
+    updated = column("updated_at", "updated")
 
     def get_queryset(self, request):
         return (
@@ -272,16 +285,8 @@ class EnrollmentAdmin(RecordsAdmin):
 @admin.register(Device)
 class DeviceAdmin(RecordsAdmin):
     target = BusinessKey.Target.DEVICE
-    list_display = (
-        "nic_id",
-        "head_end_system",
-        "device_type",
-        "specification",
-        "check_badge",
-        "checked_at",
-        "updated_at",
-    )
-    list_display_links = ("nic_id",)
+    list_display = ("device", "head_end", "device_type", "check_badge", "checked", "updated")
+    list_display_links = ("device",)
     list_filter = (
         HeadEndFilter,
         DeviceProgramFilter,
@@ -307,24 +312,26 @@ class DeviceAdmin(RecordsAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("nic_id", "head_end_system", "device_type", "specification")}),
+        (None, {"fields": ("nic_id", "head_end_system", "device_type", "specification", "check_badge", "checked_at")}),
         (
             "Latest status check",
             {
-                "fields": (
-                    "check_communication_id",
-                    "check_badge",
-                    "check_state",
-                    "check_text",
-                    "checked_at",
-                    "check_message",
-                )
+                "classes": ("collapse",),
+                "fields": ("check_communication_id", "check_state", "check_text", "check_message"),
             },
         ),
-        ("Head-end registration", {"fields": ("registration_state", "registered_at", "registration_message")}),
-        (None, {"fields": ("created_at", "updated_at")}),
+        (
+            "Head-end registration",
+            {"classes": ("collapse",), "fields": ("registration_state", "registered_at", "registration_message")},
+        ),
+        ("Record", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
     )
     readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
+
+    device = column("nic_id", "nicId")
+    head_end = column("head_end_system", "head-end system")
+    checked = column("checked_at", "checked")
+    updated = column("updated_at", "updated")
 
     @admin.display(description="last status check", ordering="check_result")
     def check_badge(self, obj: Device) -> str:

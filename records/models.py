@@ -27,25 +27,25 @@ class Enrollment(models.Model):
         SYNC_FAILED = "SYNC_FAILED", "DERMS unreachable"
         UNENROLLED = "UNENROLLED", "unenrolled"
 
-    cis_person_id = models.CharField("cisPersonId", max_length=100)
-    cis_account_id = models.CharField("cisAccountId", max_length=100, blank=True)
+    cis_person_id = models.CharField("customer (cisPersonId)", max_length=100)
+    cis_account_id = models.CharField("account (cisAccountId)", max_length=100, blank=True)
     customer_name = models.CharField(max_length=200, blank=True)
-    cis_premise_id = models.CharField("cisPremiseId", max_length=100, blank=True)
-    cis_service_point_id = models.CharField("cisServicePointId", max_length=100)
-    program_code = models.CharField("programCode", max_length=100, db_index=True)
-    service_agreement_id = models.CharField("cisServiceAgreementId", max_length=100, blank=True)
+    cis_premise_id = models.CharField("premise (cisPremiseId)", max_length=100, blank=True)
+    cis_service_point_id = models.CharField("service point (cisServicePointId)", max_length=100)
+    program_code = models.CharField("program (programCode)", max_length=100, db_index=True)
+    service_agreement_id = models.CharField("service agreement (cisServiceAgreementId)", max_length=100, blank=True)
     start_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.REQUESTED, db_index=True)
     # Flow 1: DERMS's request and DACS's answer.
-    request_id = models.CharField("requestId", max_length=20, blank=True)
+    request_id = models.CharField("request (requestId)", max_length=20, blank=True)
     request_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(null=True, blank=True)
     dacs_result = models.CharField("DACS result", max_length=10, blank=True)
     dacs_error = models.TextField("DACS error", blank=True)
-    dacs_enrollment_id = models.CharField("DACS enrollmentId", max_length=100, blank=True)
+    dacs_enrollment_id = models.CharField("DACS enrollment id", max_length=100, blank=True)
     dacs_result_at = models.DateTimeField(null=True, blank=True)
     # Flow 3: DACS's synchronisation, DERMS's acknowledgement, and what DACS was told.
-    subscription_id = models.CharField("subscriptionId", max_length=100, blank=True)
+    subscription_id = models.CharField("subscription (subscriptionId)", max_length=100, blank=True)
     sync_request_id = models.CharField("syncRequestId", max_length=200, blank=True)
     sync_action = models.CharField(max_length=10, blank=True)
     sync_state = models.CharField(max_length=12, blank=True)
@@ -74,8 +74,8 @@ class Enrollment(models.Model):
 class Device(models.Model):
     """A controllable device, known by its nicId within its head-end system."""
 
-    nic_id = models.CharField("nicId", max_length=200)
-    head_end_system = models.CharField(max_length=100, db_index=True)
+    nic_id = models.CharField("device (nicId)", max_length=200)
+    head_end_system = models.CharField("head-end system", max_length=100, db_index=True)
     device_type = models.CharField(max_length=50, blank=True)
     specification = models.CharField(max_length=100, blank=True)
     enrollments = models.ManyToManyField(Enrollment, blank=True, related_name="devices")
