@@ -81,13 +81,15 @@ def message_ids_for(term: str) -> set[int]:
     term = term.strip()
     if not term:
         return set()
-    ids = set(Message.objects.filter(message_key=term).values_list("id", flat=True)[:LIMIT])
+    # Keys are written in one case by the partners; the term is looked up as typed, in upper and in lower case.
+    spellings = sorted({term, term.upper(), term.lower()})
+    ids = set(Message.objects.filter(message_key__in=spellings).values_list("id", flat=True)[:LIMIT])
     try:
         ids.update(Message.objects.filter(tracking_id=uuid.UUID(term)).values_list("id", flat=True))
     except ValueError:
         pass
     for model, field, path in key_sources():
-        rows = model._default_manager.filter(**{field: term}).exclude(**{f"{path}__isnull": True})
+        rows = model._default_manager.filter(**{f"{field}__in": spellings}).exclude(**{f"{path}__isnull": True})
         ids.update(rows.values_list(path, flat=True).order_by().distinct()[:LIMIT])
     return ids
 

@@ -168,3 +168,11 @@ def test_keys_are_matched_through_the_lower_cased_value(backfilled):
     assert [k.value for k in keys_matching("ABC_%X", prefix=False)] == ["AbC_%x"]
     assert [k.value for k in keys_matching("abc_", prefix=True)] == ["AbC_%x"]
     assert keys_matching("abcd", prefix=True) == []  # _ and % are characters, not wildcards
+
+
+def test_the_messages_list_finds_a_key_typed_in_another_case(business):
+    target = failed_enrollment()
+    found = business.get(reverse("admin:hub_message_changelist"), {"q": "ecb-900002"}).context["cl"].result_list
+    assert [m.pk for m in found] == [target.pk]
+    found = business.get(reverse("admin:hub_message_changelist"), {"q": "drms-enr-fail-1"}).context["cl"].result_list
+    assert [m.pk for m in found] == [target.pk]
