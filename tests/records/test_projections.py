@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 
+from flows.device_reservations.models import ProgramEvent
 from flows.device_reservations.samples import nic, reservation_message
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_ack, sync_request
@@ -73,6 +74,7 @@ def test_it_records_each_enrollment_request_with_dacs_answer(enrolled):
     assert keys_of("message", enrolled.id) == {("messageId", "M-1")}
     (entry,) = TimelineEntry.objects.filter(enrollment=second)
     assert entry.message_id == enrolled.id and entry.flow == "enrollment_requests"
+    assert entry.at == enrolled.received_at
     assert entry.text.startswith("Request 2 of M-1: refused by DACS")
     assert TimelineEntry.objects.filter(device__nic_id="ECB-000002").count() == 1
 
@@ -158,6 +160,8 @@ def test_a_reservation_and_its_cancellation_reach_every_device(derms_client, set
         assert dict(rows.values_list("device__nic_id", "reservation_state"))[nic(3)] == "ERROR"
         assert rows.filter(reservation_state="RESERVED", reservation_message=reservation).count() == 9
         assert set(rows.values_list("event_status", flat=True)) == {"PARTIALLY_RESERVED"}
+        event = ProgramEvent.objects.get(event_id="EVT-1")
+        assert {(r.event_start, r.event_end, r.event_type) for r in rows} == {(event.start, event.end, "ECONOMIC")}
         cancel = accept(derms_client, CANCEL, cancellation("C-1", "EVT-1"))
         message_process(cancel.id)
     assert set(rows.values_list("reservation_state", flat=True)) == {"CANCELLED", "ERROR"}
