@@ -252,7 +252,9 @@ def enrollment_status(enrollment: Enrollment) -> str:
 def enrollments_apply(changes: list[EnrollmentChange], message: Message) -> None:
     """Upsert the enrollments, link their devices, add their keys and timeline entries; in bulk."""
     for chunk in chunks(changes):
-        known = _enrollments_known({change.natural_key for change in chunk})
+        # Locked until the projection commits: a message of the other stage merging into the same
+        # enrollment meanwhile waits, and then reads what this one wrote.
+        known = _enrollments_known({change.natural_key for change in chunk}, lock=True)
         merged: dict[tuple, Enrollment] = {}
         for change in chunk:
             enrollment = merged.get(change.natural_key) or known.get(change.natural_key)
@@ -306,11 +308,15 @@ def enrollments_apply(changes: list[EnrollmentChange], message: Message) -> None
         timeline_add(entries)
 
 
-def _enrollments_known(natural_keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], Enrollment]:
+def _enrollments_known(
+    natural_keys: set[tuple[str, str, str]], *, lock: bool = False
+) -> dict[tuple[str, str, str], Enrollment]:
     if not natural_keys:
         return {}
     rows = Enrollment.objects.filter(cis_person_id__in={key[0] for key in natural_keys})
-    rows = rows.filter(Q(cis_service_point_id__in={key[1] for key in natural_keys}))
+    rows = rows.filter(cis_service_point_id__in={key[1] for key in natural_keys})
+    if lock:
+        rows = rows.select_for_update().order_by("id")
     found = {(e.cis_person_id, e.cis_service_point_id, e.program_code): e for e in rows}
     return {key: e for key, e in found.items() if key in natural_keys}
 
