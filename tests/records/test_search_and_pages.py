@@ -176,3 +176,11 @@ def test_the_messages_list_finds_a_key_typed_in_another_case(business):
     assert [m.pk for m in found] == [target.pk]
     found = business.get(reverse("admin:hub_message_changelist"), {"q": "drms-enr-fail-1"}).context["cl"].result_list
     assert [m.pk for m in found] == [target.pk]
+
+
+def test_search_shows_only_records_the_user_may_see(backfilled):
+    from tests.factories import UserFactory
+
+    nobody = UserFactory(username="nobody", is_staff=True)
+    assert search("P1", nobody) == []
+    assert [h.target for h in search("P1", console_user("Business users"))] == ["enrollment"]
