@@ -32,7 +32,7 @@ class Enrollment(models.Model):
     customer_name = models.CharField(max_length=200, blank=True)
     cis_premise_id = models.CharField("premise (cisPremiseId)", max_length=100, blank=True)
     cis_service_point_id = models.CharField("service point (cisServicePointId)", max_length=100)
-    program_code = models.CharField("program (programCode)", max_length=100, db_index=True)
+    program_code = models.CharField("program (programCode)", max_length=100)
     service_agreement_id = models.CharField("service agreement (cisServiceAgreementId)", max_length=100, blank=True)
     start_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.REQUESTED, db_index=True)
@@ -56,7 +56,7 @@ class Enrollment(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     dacs_ack_status = models.CharField("status acknowledged to DACS", max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -65,7 +65,12 @@ class Enrollment(models.Model):
                 fields=["cis_person_id", "cis_service_point_id", "program_code"], name="one_enrollment_per_program"
             )
         ]
-        indexes = [models.Index(fields=["status", "-updated_at"], name="enrollment_status_recent")]
+        # The list, newest first, whole or by status or program: its first page read from an index.
+        indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="enrollment_recent"),
+            models.Index(fields=["status", "-updated_at", "-id"], name="enrollment_status_recent"),
+            models.Index(fields=["program_code", "-updated_at", "-id"], name="enrollment_program_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cis_person_id} in {self.program_code} at {self.cis_service_point_id}"
@@ -75,7 +80,7 @@ class Device(models.Model):
     """A controllable device, known by its nicId within its head-end system."""
 
     nic_id = models.CharField("device (nicId)", max_length=200)
-    head_end_system = models.CharField("head-end system", max_length=100, db_index=True)
+    head_end_system = models.CharField("head-end system", max_length=100)
     device_type = models.CharField(max_length=50, blank=True)
     specification = models.CharField(max_length=100, blank=True)
     enrollments = models.ManyToManyField(Enrollment, blank=True, related_name="devices")
@@ -93,11 +98,15 @@ class Device(models.Model):
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["nic_id", "head_end_system"], name="one_device_per_head_end")]
+        indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="device_recent"),
+            models.Index(fields=["head_end_system", "-updated_at", "-id"], name="device_head_end_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.nic_id} ({self.head_end_system})"

@@ -36,7 +36,7 @@ FROM (SELECT g, CASE g %% 5 WHEN 0 THEN 'ECB-' WHEN 1 THEN 'P' WHEN 2 THEN 'A' W
 ON CONFLICT DO NOTHING
 """
 
-# The records the keys point at: ids 1 … COUNT / 5 + 1 of each.
+# The records the keys point at (ids 1 … COUNT / 5 + 1 of each), and COUNT enrollments in all.
 RECORDS_SQL = [
     """
 INSERT INTO records_enrollment (id, cis_person_id, cis_account_id, customer_name, cis_premise_id, cis_service_point_id,
@@ -46,7 +46,7 @@ INSERT INTO records_enrollment (id, cis_person_id, cis_account_id, customer_name
 SELECT g, 'P' || lpad(g::text, 7, '0'), 'A' || lpad(g::text, 7, '0'), '', 'PR' || lpad(g::text, 7, '0'),
     'SP' || lpad(g::text, 7, '0'), 'BYOT-SUMMER', '', 'DACS_ENROLLED', '1', 'SUCCESS', '', 'E-' || g, '', '', '', '',
     '', '', '', now(), now()
-FROM generate_series(1, %(records)s) AS g ON CONFLICT DO NOTHING
+FROM generate_series(1, %(enrollments)s) AS g ON CONFLICT DO NOTHING
 """,
     """
 INSERT INTO records_device (id, nic_id, head_end_system, device_type, specification, check_communication_id,
@@ -75,18 +75,21 @@ def setup() -> None:
 def fill() -> list[str]:
     from django.db import connection
 
+    from hub.models import Message
     from records.models import BusinessKey, Device
 
     lines = []
     with connection.cursor() as cursor:
+        started = time.monotonic()
         if BusinessKey.objects.count() < COUNT:
-            started = time.monotonic()
             cursor.execute(KEYS_SQL, {"count": COUNT})
+            lines.append(f"made {COUNT:,} keys in {time.monotonic() - started:.0f} s")
+        if not Message.objects.filter(flow="enrollment_requests", accepted_key="SRCH-ENR-1").exists():
             cursor.execute(MESSAGES_SQL, {"count": COUNT})
-            lines.append(f"made {COUNT:,} keys and {COUNT:,} messages in {time.monotonic() - started:.0f} s")
+            lines.append(f"made {COUNT:,} messages in {time.monotonic() - started:.0f} s")
         if not Device.objects.exists():
             for sql in RECORDS_SQL:
-                cursor.execute(sql, {"records": COUNT // 5 + 1})
+                cursor.execute(sql, {"records": COUNT // 5 + 1, "enrollments": COUNT})
         for table in ("records_businesskey", "hub_message", "records_enrollment", "records_device"):
             cursor.execute(f"VACUUM ANALYZE {table}")
     return lines
@@ -137,4 +140,37 @@ def run() -> list[str]:
     lines.append(f"plan, exact: {plan(exact)}")
     lines.append(f"plan, prefix: {plan(prefix)}")
     lines.append(f"keys in the table: {BusinessKey.objects.count():,}; messages: {Message.objects.count():,}")
+    return lines + pages()
+
+
+def pages() -> list[str]:
+    """The records' pages on the same database, fetched in process by a superuser (median of three)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    from records.models import Device, Enrollment
+
+    setup_test_environment()
+    user = User.objects.filter(username="bench-search").first()
+    client = Client()
+    client.force_login(user or User.objects.create_superuser("bench-search", password="bench-pass-123"))
+    enrollments, devices = reverse("admin:records_enrollment_changelist"), reverse("admin:records_device_changelist")
+    urls = {
+        "enrollments": (enrollments, {}),
+        "enrollments by program and status": (
+            enrollments,
+            {"program": "BYOT-SUMMER", "status__exact": "DACS_ENROLLED"},
+        ),
+        "enrollments searched by prefix": (enrollments, {"q": "p00200"}),
+        "devices": (devices, {}),
+        "devices by head-end and program": (devices, {"head_end": "ECOBEE", "program": "BYOT-SUMMER"}),
+        "an enrollment": (reverse("admin:records_enrollment_change", args=[Enrollment.objects.first().id]), {}),
+        "a device": (reverse("admin:records_device_change", args=[Device.objects.first().id]), {}),
+    }
+    lines = [f"pages on {Enrollment.objects.count():,} enrollments and {Device.objects.count():,} devices:"]
+    for name, (url, params) in urls.items():
+        took = median_s(lambda url=url, params=params: client.get(url, params))
+        lines.append(f"  {name}: {took * 1000:.0f} ms (target {TARGET_S:.0f} s)")
     return lines
