@@ -184,6 +184,7 @@ class BusinessKey(models.Model):
         DEVICE = "device"
         EVENT = "event"
         MESSAGE = "message"
+        PROGRAM = "program"  # target_id 0: the key names the program itself
 
     kind = models.CharField(max_length=30)
     value = models.CharField(max_length=200)

@@ -291,10 +291,11 @@ def enrollments_apply(changes: list[EnrollmentChange], message: Message) -> None
             for kind, value in [
                 ("cisPersonId", change.person),
                 ("cisServicePointId", change.service_point),
-                ("programCode", change.program),
                 *change.keys,
             ]
         )
+        # A program is one key for all its enrollments; searching it opens the list of them.
+        keys_add((BusinessKey.Target.PROGRAM, 0, "programCode", program) for program in {c.program for c in chunk})
         entries = []
         for change in chunk:
             enrollment_id = ids[change.natural_key]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import connection, models
@@ -144,7 +145,7 @@ class Hit:
 def keys_matching(term: str, *, prefix: bool, limit: int = HITS) -> list[BusinessKey]:
     """Business keys equal to `term` (any case) or, with `prefix`, starting with it; through one index."""
     low = term.lower()
-    keys = BusinessKey.objects.only("kind", "value", "target", "target_id")
+    keys = BusinessKey.objects.only("kind", "value", "value_lower", "target", "target_id")
     if not prefix:
         return list(keys.filter(value_lower=low)[:limit])
     if connection.vendor == "postgresql":
@@ -176,14 +177,16 @@ def search(term: str, user) -> list[Hit]:
     if not term:
         return []
     hits = messages_by_id(term)
-    seen = {(hit.target, hit.target_id) for hit in hits}
+    seen = {(hit.target, hit.target_id, "") for hit in hits}
     rows = keys_matching(term, prefix=False)
     if len(term) >= PREFIX_MIN:
         rows += keys_matching(term, prefix=True)
     for row in rows:
-        if (row.target, row.target_id) in seen:
+        # A record is listed once, by its first matching key; a program once per program.
+        seen_as = (row.target, row.target_id, row.value_lower if row.target == "program" else "")
+        if seen_as in seen:
             continue
-        seen.add((row.target, row.target_id))
+        seen.add(seen_as)
         hits.append(Hit(row.kind, row.value, row.value.lower() == term.lower(), row.target, row.target_id))
     return [hit for hit in describe(hits) if hit.url and allowed(user, hit.target)]
 
@@ -193,6 +196,7 @@ VIEW_PERMISSION = {
     "device": "records.view_device",
     "event": "device_reservations.view_programevent",
     "message": "hub.view_message",
+    "program": "records.view_enrollment",
 }
 
 
@@ -224,6 +228,10 @@ def describe(hits: list[Hit]) -> list[Hit]:
         label = f"{m.flow.replace('_', ' ')} {m.message_key or m.id}"
         records[("message", m.id)] = (label, m.get_status_display(), reverse("admin:hub_message_change", args=[m.id]))
     for hit in hits:
+        if hit.target == "program":
+            hit.label = f"every enrollment in {hit.value}"
+            hit.url = reverse("admin:records_enrollment_changelist") + "?" + urlencode({"program": hit.value})
+            continue
         hit.label, hit.status, hit.url = records.get((hit.target, hit.target_id), ("", "", ""))
     return hits
 

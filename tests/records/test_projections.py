@@ -66,7 +66,10 @@ def test_it_records_each_enrollment_request_with_dacs_answer(enrolled):
     assert device.head_end_system == "ECOBEE" and device.device_type == "THERMOSTAT"
     assert device.specification == "ECOBEE!SMART-PREMIUM"
     assert list(device.enrollments.all()) == [first]
-    assert {"cisPersonId", "cisAccountId", "cisPremiseId", "cisServicePointId", "programCode", "requestId"} <= {
+    assert ("program", 0, "programCode", "BYOT-SUMMER") in set(
+        BusinessKey.objects.values_list("target", "target_id", "kind", "value")
+    )
+    assert {"cisPersonId", "cisAccountId", "cisPremiseId", "cisServicePointId", "requestId"} <= {
         kind for kind, _ in keys_of("enrollment", first.id)
     }
     assert ("enrollmentId", "E-1") in keys_of("enrollment", first.id)

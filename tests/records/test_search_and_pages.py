@@ -78,8 +78,15 @@ def test_search_finds_any_key_in_any_case_and_says_which(backfilled, business):
         assert [(h.kind, h.target, h.exact) for h in hits] == [(kind, "enrollment", True)], term
     (device,) = search("ecb-900002", user)
     assert (device.kind, device.target, device.value) == ("nicId", "device", "ECB-900002")
-    program = search("byot-summer", user)
-    assert {h.target for h in program} == {"enrollment"} and len(program) == 2
+    (program,) = search("byot-summer", user)
+    assert (program.kind, program.target, program.label) == (
+        "programCode",
+        "program",
+        "every enrollment in BYOT-SUMMER",
+    )
+    assert program.url == f"{ENROLLMENTS}?program=BYOT-SUMMER"
+    (prefix,) = search("BYOT", user)
+    assert (prefix.value, prefix.exact) == ("BYOT-SUMMER", False)
 
 
 def test_search_by_prefix_only_from_a_few_characters(backfilled):
