@@ -30,10 +30,12 @@ class HubAdminSite(admin.AdminSite):
     def get_urls(self):
         from hub.admin.hospital import hospital_view
         from hub.admin.partners import partners_view
+        from hub.admin.search import search_view
 
         own = [
             path("partners/", self.admin_view(lambda request: partners_view(self, request)), name="partners"),
             path("hospital/", self.admin_view(lambda request: hospital_view(self, request)), name="hospital"),
+            path("search/", self.admin_view(lambda request: search_view(self, request)), name="search"),
         ]
         return own + super().get_urls()
 

@@ -16,6 +16,7 @@ from django_q.tasks import async_task
 from hub.activity import activity_record
 from hub.models import Item, Message
 from hub.registry import flow_for
+from records.projection import records_update
 
 # A message whose processing ended for good, or never started, cannot be sent again.
 NOT_RESUBMITTABLE = {
@@ -173,6 +174,7 @@ def message_settle(
             reply_enqueue(message_id=current.id)
         if status == Message.Status.FAILED:
             transaction.on_commit(lambda: flow.finished(current, status))
+        transaction.on_commit(lambda: records_update(current))
     return True
 
 

@@ -56,6 +56,11 @@ class FlowApp(AppConfig):
         return {}
 
 
+def flow_model(model: type) -> bool:
+    """Whether `model` is a flow package's own record (not a proxy)."""
+    return isinstance(model._meta.app_config, FlowApp) and not model._meta.proxy
+
+
 def flow_apps() -> list[FlowApp]:
     return [config for config in apps.get_app_configs() if isinstance(config, FlowApp)]
 

@@ -32,6 +32,7 @@ from hub.messages import format_counts, item_counts, message_enqueue
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, item_apply_outcomes
 from hub.retry import backoff_s
+from records.projection import records_update
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,10 @@ class Runner:
         if not done:
             raise Abandoned
         activity_record(message=message, kind="finished", text=f"{status}: {format_counts(counts)}")
-        self.flow.finished(message, status)
+        try:
+            self.flow.finished(message, status)
+        finally:
+            records_update(message)  # the business records the message touched; never raises
 
 
 def reply_send(*, message: Message, flow: Flow, body: dict, claim: MessageClaim) -> datetime | None:

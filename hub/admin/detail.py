@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from hub.admin.search import links_to_message, messages_linked_to
 from hub.models import Item, Message, OutboundCall
+from hub.registry import flow_model
 from hub.why import WHY_FIELDS, messages_why, next_step
 
 PAYLOAD_SHOWN = 512 * 1024  # bytes of a raw body shown on the page; the rest is cut
@@ -120,7 +121,7 @@ def flow_records(request: HttpRequest, site, message: Message) -> list[dict]:
     """The flows' own rows about this message (its status check, its event…), linked to their pages."""
     out = []
     for model, model_admin in site._registry.items():
-        if not model.__module__.startswith("flows.") or not model_admin.has_view_permission(request):
+        if not flow_model(model) or not model_admin.has_view_permission(request):
             continue
         opts = model._meta
         # A row tied to this message by two paths (an event it reserved and cancelled) is listed once.
