@@ -121,6 +121,15 @@ class EventStatusUpdates(Flow):
         update = StatusUpdate.objects.select_related("event").get(message=message)
         outcomes = {}
         for item in items:
+            later = services.update_superseded_by(update=update)
+            if later is not None:
+                # Resubmitted after a later update was applied: sending it would move the event back.
+                text = f"Not sent: the later update {later.message.message_key} ({later.status}) is applied"
+                services.update_not_applied(
+                    update=update, state=StatusUpdate.State.ERROR, error=text, cancel_failed=False
+                )
+                outcomes[item.id] = Outcome(Item.Status.ERROR, error=text)
+                continue
             if update.status == EventStatus.CANCELLED and services.event_already_cancelled(event_id=item.key):
                 activity_record(message=message, kind="already_cancelled", text=f"Event {item.key} is CANCELLED")
                 services.update_applied(update=update, unchanged=True)

@@ -148,6 +148,17 @@ def update_wake_next(*, update: StatusUpdate) -> None:
         message_enqueue(message_id=later[0])
 
 
+def update_superseded_by(*, update: StatusUpdate) -> StatusUpdate | None:
+    """A later update of the event DACS has applied already: this one (resubmitted) would move DACS back."""
+    return (
+        StatusUpdate.objects.filter(event_id=update.event_id, seq__gt=update.seq)
+        .filter(state__in=(StatusUpdate.State.APPLIED, StatusUpdate.State.UNCHANGED))
+        .select_related("message")
+        .order_by("-seq")
+        .first()
+    )
+
+
 def event_already_cancelled(*, event_id: str) -> bool:
     return (
         EventState.objects.filter(event_id=event_id, applied_status=EventStatus.CANCELLED).exists()
@@ -160,7 +171,9 @@ def update_applied(*, update: StatusUpdate, unchanged: bool = False) -> None:
     with transaction.atomic():
         state = EventState.objects.select_for_update().get(id=update.event_id)
         state.applied_status, state.applied_at = update.status, update.status_at
-        state.save(update_fields=["applied_status", "applied_at", "updated_at"])
+        if update.seq == state.accepted_count:  # the latest (a resubmitted one may have been undone meanwhile)
+            state.status, state.status_at = update.status, update.status_at
+        state.save(update_fields=["applied_status", "applied_at", "status", "status_at", "updated_at"])
         state_ = StatusUpdate.State.UNCHANGED if unchanged else StatusUpdate.State.APPLIED
         StatusUpdate.objects.filter(id=update.id).update(state=state_, error="", updated_at=timezone.now())
         if update.status == EventStatus.CANCELLED:

@@ -21,7 +21,7 @@ from flows.event_status.models import EventState, StatusUpdate
 from flows.event_status.samples import status_update
 from hub import partners
 from hub.leases import lease_release, lease_take
-from hub.messages import message_discard
+from hub.messages import message_discard, message_resubmit
 from hub.models import Item, Lookup, Message, OutboundCall
 from hub.processing import message_process
 from hub.timefmt import iso_z
@@ -488,3 +488,22 @@ def test_two_updates_of_one_event_at_once_are_judged_one_after_the_other(derms_u
     else:
         assert answers["RC-2"].json()["error"] == "stale_status" and accepted == ["COMPLETED"]
     assert state("EVT-RC").status == "COMPLETED"
+
+
+def test_a_resubmitted_update_is_not_sent_once_a_later_one_is_applied(post, fake, django_capture_on_commit_callbacks):
+    fake.dacs = lambda operation, body: REFUSED if operation == "programEvent" else OK
+    post(scheduled("RS-1", "EVT-RS"))
+    assert state("EVT-RS").status == ""
+    fake.dacs = lambda operation, body: OK
+    first = Message.objects.get(message_key="RS-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_resubmit(message=first)
+    assert state("EVT-RS").status == "SCHEDULED"  # applied on resubmission: the status stands again
+    post(status_update("RS-2", "EVT-RS", "IN_PROGRESS", at=T2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_resubmit(message=first)
+    assert [op for op, _ in fake.dacs_calls()] == ["programEvent", "programEvent", "lifecycle"]
+    ack = acks(fake)[-1]
+    assert ack["messageId"] == "RS-1" and ack["ackType"] == "ERROR"
+    assert ack["message"] == "Not sent: the later update RS-2 (IN_PROGRESS) is applied"
+    assert state("EVT-RS").status == "IN_PROGRESS"
