@@ -50,8 +50,9 @@ class EventStateAdmin(RecordAdmin):
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(RecordAdmin):
-    list_display = ("event", "seq", "stage_id", "status", "status_at", "state", "message", "created_at")
+    list_display = ("event_key", "seq", "stage_id", "status", "status_at", "state", "message_key", "created_at")
     list_filter = ("state", "status")
+    ordering = ("-id",)
     list_select_related = ("event", "message")
     search_fields = ("=event__event_id", "=stage_id", "=message__message_key")
     search_help_text = "Exact eventId, stageId or messageId."
@@ -60,3 +61,11 @@ class StatusUpdateAdmin(RecordAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("message__raw_body", "message__headers")
+
+    @admin.display(description="eventId", ordering="event__event_id")
+    def event_key(self, obj: StatusUpdate) -> str:
+        return obj.event.event_id
+
+    @admin.display(description="messageId")
+    def message_key(self, obj: StatusUpdate) -> str:
+        return obj.message.message_key

@@ -115,7 +115,7 @@ def update_refused(*, message: Message, data: dict, rejection: Rejection) -> Non
             status=data["status"],
             status_at=data["statusDateTime"],
             state=StatusUpdate.State.REFUSED,
-            error=f"{rejection.error}: {rejection.message}",
+            error=f"{rejection.error}: {next(iter(rejection.details.values()))[0]}",
         )
 
 
