@@ -507,3 +507,36 @@ def test_a_resubmitted_update_is_not_sent_once_a_later_one_is_applied(post, fake
     assert ack["messageId"] == "RS-1" and ack["ackType"] == "ERROR"
     assert ack["message"] == "Not sent: the later update RS-2 (IN_PROGRESS) is applied"
     assert state("EVT-RS").status == "IN_PROGRESS"
+
+
+# --- the stand-ins ------------------------------------------------------------------------------------
+def test_the_dacs_stand_in_creates_program_events_and_refuses_chosen_ones():
+    from django.test import Client
+
+    from hub.simulators.models import SimKnobs
+
+    SimKnobs.objects.create(partner="DACS", knobs={"latency_ms": 0, "refuse_events": ["EVT-NO"]})
+    client = Client()
+    url = "/sim/dacs/rest/apis/cross/service/programEvent/"
+    body = {
+        "eventExternalIdentifier": "EVT-1",
+        "externalIdentifier": "EVT-1-S1",
+        "programExternalIdentifier": "BYOT-SUMMER",
+        "programEventCategory": "X1EC",
+        "startDateTime": "2026-12-01T22:00:00Z",
+        "endDateTime": "2026-12-02T00:00:00Z",
+    }
+    resp = client.post(url, data=body, content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["status"] == "SUCCESS"
+    resp = client.post(url, data={**body, "programExternalIdentifier": "BYOT-X"}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["messageText"] == "Program BYOT-X not found"
+    resp = client.post(url, data={**body, "eventExternalIdentifier": "EVT-NO"}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["status"] == "VAL-ERROR"
+    lifecycle = {"action": "X1IP", "eventExternalIdentifier": "EVT-1"}
+    resp = client.post(
+        "/sim/dacs/rest/apis/cross/service/programEvent/lifecycle", data=lifecycle, content_type="application/json"
+    )
+    assert resp.status_code == 200
+    ack = {"messageId": "S-1", "eventId": "EVT-1", "status": "SCHEDULED", "ackType": "SUCCESS"}
+    resp = client.post("/sim/derms/event_status_ack", data=ack, content_type="application/json")
+    assert resp.status_code == 200 and resp.json() == {"status": "OK"}
