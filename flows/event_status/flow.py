@@ -101,8 +101,8 @@ class EventStatusUpdates(Flow):
         return event_lock(message.items.values_list("key", flat=True).first() or str(message.id))
 
     def hold(self, message: Message) -> datetime | None:
-        """Nothing is sent while an update of the event accepted earlier is unfinished (waiting for a retry
-        included); that one wakes this one when it ends."""
+        """Nothing is sent while the DACS call of an update of the event accepted earlier is not final
+        (waiting for a retry included); that one wakes this one when it is."""
         update = StatusUpdate.objects.get(message=message)
         earlier = services.update_earlier_open(update=update)
         if earlier is None:
@@ -147,6 +147,8 @@ class EventStatusUpdates(Flow):
             elif not result.technical:
                 services.update_not_applied(update=update, state=StatusUpdate.State.ERROR, error=result.error)
             outcomes[item.id] = Outcome.of(result)
+        if any(outcome.status != Outcome.TECHNICAL for outcome in outcomes.values()):
+            services.update_wake_next(update=update)  # it may go once this run lets go of the event's lock
         return outcomes
 
     # --- the acknowledgement -----------------------------------------------------

@@ -120,10 +120,11 @@ def update_refused(*, message: Message, data: dict, rejection: Rejection) -> Non
 
 
 def update_earlier_open(*, update: StatusUpdate) -> StatusUpdate | None:
-    """An update of the same event accepted before this one and not finished: this one waits for it."""
+    """An update of the same event accepted before this one whose DACS call is not final (not sent yet, or
+    waiting for a retry): this one waits for it. Its acknowledgement to DERMS is not waited for."""
     return (
         StatusUpdate.objects.filter(event_id=update.event_id, seq__lt=update.seq)
-        .filter(message__status__in=Message.UNFINISHED)
+        .filter(message__status__in=Message.UNFINISHED, message__items__status__in=Item.OPEN)
         .select_related("message")
         .order_by("seq")
         .first()
@@ -131,7 +132,9 @@ def update_earlier_open(*, update: StatusUpdate) -> StatusUpdate | None:
 
 
 def update_wake_next(*, update: StatusUpdate) -> None:
-    """Queue at once the next update of the event waiting for this one (if it is not being processed)."""
+    """Queue at once the next update of the event waiting for this one (if it is not being processed).
+
+    Called once this one's DACS call is final, and again when it ends (a discarded one's never is)."""
     later = (
         StatusUpdate.objects.filter(event_id=update.event_id, seq__gt=update.seq)
         .filter(message__status__in=Message.UNFINISHED)

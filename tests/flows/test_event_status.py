@@ -51,11 +51,15 @@ class FakePartners(FakeDacs):
     def __init__(self, dacs=lambda operation, body: OK, **kwargs):
         super().__init__(**kwargs)
         self.dacs = dacs
+        self.derms = lambda: OK
 
     def __call__(self, op, **kwargs):
         if op.name in ("programEvent", "lifecycle"):
             self.sent.append((op.name, kwargs["json_body"]))
             return self.dacs(op.name, kwargs["json_body"])
+        if op.name == "event_status_ack":
+            self.sent.append((op.name, kwargs["json_body"]))
+            return self.derms()
         return super().__call__(op, **kwargs)
 
     def dacs_calls(self):
@@ -450,6 +454,20 @@ def test_a_later_update_does_not_overtake_an_earlier_one_waiting_for_a_retry(
     process(second, django_capture_on_commit_callbacks)
     assert [op for op, _ in fake.dacs_calls()] == ["programEvent", "programEvent", "lifecycle"]
     assert [(a["messageId"], a["ackType"]) for a in acks(fake)] == [("X-1", "SUCCESS"), ("X-2", "SUCCESS")]
+
+
+def test_a_later_update_does_not_wait_for_the_acknowledgement_of_an_earlier_one(
+    fake, unprocessed, settings, django_capture_on_commit_callbacks
+):
+    settings.RETRY_FIRST_S, settings.RETRY_MAX_S, settings.RETRY_HOLD_S = 5, 5, 1
+    fake.derms = lambda: DOWN
+    first = unprocessed(scheduled("Y-1", "EVT-Y"))
+    second = unprocessed(status_update("Y-2", "EVT-Y", "IN_PROGRESS", at=T2))
+    first = process(first, django_capture_on_commit_callbacks)
+    assert first.status == Message.Status.QUEUED and first.reply_status == Message.Reply.RETRY
+    process(second, django_capture_on_commit_callbacks)
+    assert [op for op, _ in fake.dacs_calls()] == ["programEvent", "lifecycle"]
+    assert state("EVT-Y").applied_status == "IN_PROGRESS"
 
 
 def test_updates_are_judged_against_those_accepted_not_yet_sent(fake, unprocessed, derms_client):
