@@ -19,7 +19,7 @@ def status_update_emails(*, message: Message, update: StatusUpdate, item: Item) 
         "item": item,
         "event": update.event,
         "ack_type": ack,
-        "sent": message.calls.exclude(operation="event_status_ack").exists(),
+        "unchanged": update.state == StatusUpdate.State.UNCHANGED,
         "reply_failed": message.reply_status == Message.Reply.FAILED,
     }
     event_id = update.event.event_id

@@ -161,7 +161,10 @@ def test_scheduled_creates_the_dacs_program_event_and_is_acknowledged(post, fake
     assert StatusUpdate.objects.get().state == StatusUpdate.State.APPLIED
     message = Message.objects.get(message_key="S-1")
     assert message.status == Message.Status.COMPLETED and message.ack_type == "SUCCESS"
-    assert [m.subject for m in mail.outbox] == ["[DERMS-DACS hub] Event EVT-1 SCHEDULED: SUCCESS"]
+    (email,) = mail.outbox
+    assert email.subject == "[DERMS-DACS hub] Event EVT-1 SCHEDULED: SUCCESS"
+    assert "Program event EVT-1 (stage EVT-1-S1) is SCHEDULED as of 2026-11-30T18:00:00+00:00." in email.body
+    assert "applied by DACS" in email.body
 
 
 @pytest.mark.parametrize(
@@ -225,7 +228,9 @@ def test_an_update_dacs_never_answers_is_failed_after_its_retries(post, fake, se
     assert Message.objects.get(message_key="F-1").status == Message.Status.FAILED
     assert StatusUpdate.objects.get().state == StatusUpdate.State.FAILED
     assert state("EVT-F").status == ""
-    assert any(m.to == ["ops@utility.example"] for m in mail.outbox)
+    (technical,) = [m for m in mail.outbox if m.to == ["ops@utility.example"]]
+    assert technical.subject == "[DERMS-DACS hub] Event status update not applied: F-1 (EVT-F SCHEDULED)"
+    assert "not delivered: HTTP 503" in technical.body
 
 
 # --- forward only ------------------------------------------------------------------------------
@@ -309,12 +314,15 @@ def test_a_cancellation_cancels_the_event_and_its_devices_and_a_second_one_sends
     assert state("EVT-CN").applied_status == "CANCELLED"
 
     calls = len(fake.dacs_calls())
+    mail.outbox.clear()
     resp = post(status_update("CS-3", "EVT-CN", "CANCELLED", at=T3))
     assert resp.status_code == 202, resp.content
     assert len(fake.dacs_calls()) == calls
     assert acks(fake)[-1]["ackType"] == "SUCCESS"
     assert refused_row("CS-3").state == StatusUpdate.State.UNCHANGED
-    assert not Message.objects.get(message_key="CS-3").calls.exists()
+    assert not Message.objects.get(message_key="CS-3").calls.exclude(operation="event_status_ack").exists()
+    (email,) = mail.outbox
+    assert "Program event EVT-CN was already cancelled: nothing was sent to DACS." in email.body
 
 
 def test_a_cancellation_of_an_event_flow_6_cancelled_sends_nothing(post, fake, derms_client):
