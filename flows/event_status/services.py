@@ -1,9 +1,11 @@
 """Services on an event's status: judging an update under the event's row lock, and recording what became of it.
 
 An update is judged in the transaction that accepts it, holding the event's
-EventState row (and, for a cancellation, flow 5's ProgramEvent row, through
-flow 6's `event_cancelling`), so two updates of one event are judged one
-after the other, against each other, in the order they are accepted.
+EventState row and flow 5's ProgramEvent row (for a cancellation through flow
+6's `event_cancelling`), so two updates of one event are judged one after the
+other, against each other, in the order they are accepted, and a flow 6
+cancellation accepted meanwhile is seen. Locks are taken in that order
+(EventState, then ProgramEvent); nothing takes them the other way round.
 """
 
 from __future__ import annotations
@@ -62,8 +64,10 @@ def update_judge(*, state: EventState, data: dict, now: datetime) -> None:
         if state.start is not None and state.start <= now:
             raise _started(event_id, f"started at {iso_z(state.start)}")
     else:
-        stopped = ProgramEvent.objects.filter(event_id=event_id, status__in=ProgramEvent.STOPPED)
-        if current == EventStatus.CANCELLED or stopped.exists():
+        # Locked as flow 6 locks it to cancel: a cancellation accepted at the same moment is seen.
+        reserved = ProgramEvent.objects.select_for_update().filter(event_id=event_id)
+        reservation_status = reserved.values_list("status", flat=True).first()
+        if current == EventStatus.CANCELLED or reservation_status in ProgramEvent.STOPPED:
             raise _stale(f"Event {event_id} is cancelled; it cannot become {new}.")
         if current and RANK[new] < RANK[EventStatus(current)]:
             raise _stale(f"Event {event_id} is {current}; {new} would move it back.")
