@@ -69,6 +69,8 @@ def _reject(message: Message, rejection: Rejection) -> Response:
     activity_record(message=message, kind="rejected", text=f"{rejection.status} {rejection.message}")
     log_bind_message(message)
     log.info("rejected %s %s", rejection.status, rejection.error)
+    if rejection.then is not None:
+        rejection.then()
     return Response(body, status=rejection.status)
 
 

@@ -5,17 +5,30 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from itertools import chain, compress
 from typing import Any
 
 
 class Rejection(Exception):
-    """Input refused: `status` is the HTTP status, `details` maps field paths to messages."""
+    """Input refused: `status` is the HTTP status, `details` maps field paths to messages.
 
-    def __init__(self, status: int, error: str, details: dict[str, list[str]] | None = None, message: str = ""):
+    `then` runs once the refusal is stored, outside any transaction the refusal rolled back: a flow
+    that refuses under a lock in the accepting transaction records its own row of the refusal there.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        details: dict[str, list[str]] | None = None,
+        message: str = "",
+        then: Callable[[], object] | None = None,
+    ):
         self.status = status
         self.error = error
         self.details = details or {}
+        self.then = then
         if not message and self.details:
             path, problems = next(iter(self.details.items()))
             message = f"{path}: {problems[0]}" if path else problems[0]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "flows.device_scores.apps.DeviceScoresConfig",
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
+    "flows.event_status.apps.EventStatusConfig",
     # Enrollments, devices and events as records, kept by the flows' records.py (records/).
     "records.apps.RecordsConfig",
     # A deployment's own flow packages (AppConfig paths), added without changing the hub.

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
+from flows.event_status.samples import status_update
 from hub import partners
 from hub.models import Message
 from hub.registry import FLOWS
@@ -83,6 +84,12 @@ SAMPLES = {
             "eventId": "EVT-SMOKE-1",
             "cancellationMessageText": "Forecast load below threshold",
         },
+    ),
+    "event_status_updates": (
+        "DERMS",
+        lambda: status_update(
+            "DRMS-EVS-SMOKE-1", "EVT-SMOKE-2", start="2036-12-01T22:00:00Z", end="2036-12-02T00:00:00Z"
+        ),
     ),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).
