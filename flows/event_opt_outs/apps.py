@@ -1,0 +1,8 @@
+from hub.registry import FlowApp
+
+
+class EventOptOutsConfig(FlowApp):
+    name = "flows.event_opt_outs"
+    label = "event_opt_outs"
+    verbose_name = "Customer event opt-outs"
+    flows = ("flows.event_opt_outs.flow.EventOptOuts",)
