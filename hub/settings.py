@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
     "flows.event_opt_outs.apps.EventOptOutsConfig",
+    "flows.customer_unavailability.apps.CustomerUnavailabilityConfig",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,3 @@ class EventOptOutAdmin(RecordAdmin):
     search_fields = ("=opt_out_id", "=event_id", "=nic_id", "=cis_person_id")
     readonly_fields = [field.name for field in EventOptOut._meta.fields]
     raw_id_fields = ("message",)
-    list_select_related = ("message",)

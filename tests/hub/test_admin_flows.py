@@ -9,6 +9,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from flows.customer_unavailability.samples import unavailability
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
 from flows.event_opt_outs.samples import opt_out
@@ -86,6 +87,7 @@ SAMPLES = {
         },
     ),
     "event_opt_outs": ("DACS", lambda: opt_out("OPT-SMOKE-1", "EVT-SMOKE-1", "ECB-SMOKE-R1")),
+    "customer_unavailability": ("DACS", lambda: unavailability("UNAV-SMOKE-1", "UNAV-SMOKE-1")),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).
 ANSWER = {"status": "SUCCESS", "ackType": "SUCCESS", "enrollmentId": "E-SMOKE", "results": [], "message": "ok"}
