@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "flows.event_cancellations.apps.EventCancellationsConfig",
     "flows.event_opt_outs.apps.EventOptOutsConfig",
     "flows.customer_unavailability.apps.CustomerUnavailabilityConfig",
+    "flows.headend_registrations.apps.HeadendRegistrationsConfig",
 ]
 
 MIDDLEWARE = [
