@@ -7,10 +7,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import EventDevice, ProgramEvent
 from flows.event_opt_outs.models import EventOptOut
 from flows.event_opt_outs.samples import NOT_IN_EVENT, opt_out
 from hub import partners
+from hub.leases import lease_release, lease_take
 from hub.messages import message_discard
 from hub.models import Item, Message, OutboundCall
 from hub.processing import message_process
@@ -208,3 +210,16 @@ def test_a_discarded_opt_out_is_failed_with_the_reason(dacs_client, derms):
     record = EventOptOut.objects.get()
     assert record.state == "FAILED" and "sent in error" in record.derms_message
     assert derms.sent == []
+
+
+def test_an_opt_out_waits_while_a_reservation_of_the_event_is_sending(dacs_client, derms):
+    event()
+    lease_take(name=event_lock("EVT-1"), owner="a reservation in progress", seconds=60)
+    message = accept(dacs_client, URL, opt_out("OPT-13", "EVT-1"))
+    message_process(message.id)
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED and derms.sent == []
+    lease_release(name=event_lock("EVT-1"), owner="a reservation in progress")
+    Message.objects.filter(id=message.id).update(next_attempt_at=timezone.now())
+    message_process(message.id)
+    assert len(derms.sent) == 1 and EventDevice.objects.get().state == "OPTED_OUT"
