@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from flows.enrollment_sync.samples import sync_ack, sync_request
 from flows.headend_registrations.models import DeviceRegistration
@@ -12,6 +13,7 @@ from hub import partners
 from hub.lookups import lookup_clear
 from hub.models import Item, Lookup, Message, OutboundCall
 from hub.processing import message_process
+from tests.hub.test_admin_data import console_user
 from tests.posting import accept
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +239,17 @@ def test_a_bad_devices_list_in_an_acknowledgement_is_kept_refused_and_the_ack_go
     assert refused.status == "REJECTED" and "devices[0].headEndSystem" in refused.errors["details"]
     assert sync.activities.filter(kind="registrations_refused").exists()
     assert [b["status"] for p, name, b in fake.sent if name == "sync_ack"] == ["SUCCESS"]
+
+
+def test_a_message_taken_from_an_acknowledgement_opens_in_the_console(dacs_client, client, fake):
+    fake.derms = lambda body: answer(
+        OutboundCall.Outcome.SUCCESS, body={"ackType": "SUCCESS", "devices": registration_devices(1)}
+    )
+    sync = accept(dacs_client, SYNCS, sync_request("SYNC-10"))
+    message_process(sync.id)
+    registrations = Message.objects.get(flow="headend_registrations")
+    client.force_login(console_user("Support"))
+    page = client.get(reverse("admin:hub_message_change", args=[registrations.pk]))
+    assert page.status_code == 200 and "devices in enrollment_syncs SYNC-10" in page.content.decode()
+    listed = client.get(reverse("admin:hub_message_changelist"), {"q": registrations.message_key})
+    assert [m.pk for m in listed.context["cl"].result_list] == [registrations.pk]
