@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
     "flows.event_status.apps.EventStatusConfig",
+    "flows.event_opt_outs.apps.EventOptOutsConfig",
+    "flows.customer_unavailability.apps.CustomerUnavailabilityConfig",
+    "flows.headend_registrations.apps.HeadendRegistrationsConfig",
     # Enrollments, devices and events as records, kept by the flows' records.py (records/).
     "records.apps.RecordsConfig",
     # A deployment's own flow packages (AppConfig paths), added without changing the hub.

@@ -86,6 +86,7 @@ class ProgramEventAdmin(RecordAdmin):
     n_error = state_count("ERROR")
     n_failed = state_count("FAILED")
     n_cancelled = state_count("CANCELLED")
+    n_opted_out = state_count("OPTED_OUT")
 
 
 @admin.register(EventDevice)

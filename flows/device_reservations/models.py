@@ -64,6 +64,7 @@ class EventDevice(models.Model):
         ERROR = "ERROR"
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
+        OPTED_OUT = "OPTED_OUT"
 
     event = models.ForeignKey(ProgramEvent, on_delete=models.CASCADE, related_name="devices")
     nic_id = models.CharField("nicId", max_length=200, db_index=True)

@@ -19,6 +19,7 @@ from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.notify import notify_overdue
 from flows.enrollment_sync.samples import sync_request
 from flows.enrollment_sync.serializers import SyncRequest
+from flows.headend_registrations.services import registrations_from_ack
 from hub import partners
 from hub.flow import Accepted, Flow, Outcome
 from hub.messages import message_reopen
@@ -94,6 +95,8 @@ class EnrollmentSyncs(Flow):
                 item=item,
             )
             body = result.body if isinstance(result.body, dict) else {}
+            if result.ok and "devices" in body:
+                registrations_from_ack(source=message, sync_request_id=item.key, devices=body["devices"])
             ack_type = str(body.get("ackType") or "").upper()
             if result.ok and ack_type in ("SUCCESS", "ERROR"):
                 services.sync_acknowledge(

@@ -9,9 +9,12 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from flows.customer_unavailability.samples import unavailability
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
+from flows.event_opt_outs.samples import opt_out
 from flows.event_status.samples import status_update
+from flows.headend_registrations.samples import registration_device, registration_message
 from hub import partners
 from hub.models import Message
 from hub.registry import FLOWS
@@ -90,6 +93,12 @@ SAMPLES = {
         lambda: status_update(
             "DRMS-EVS-SMOKE-1", "EVT-SMOKE-2", start="2036-12-01T22:00:00Z", end="2036-12-02T00:00:00Z"
         ),
+    ),
+    "event_opt_outs": ("DACS", lambda: opt_out("OPT-SMOKE-1", "EVT-SMOKE-1", "ECB-SMOKE-R1")),
+    "customer_unavailability": ("DACS", lambda: unavailability("UNAV-SMOKE-1", "UNAV-SMOKE-1")),
+    "headend_registrations": (
+        "DERMS",
+        lambda: registration_message("HER-SMOKE-1", "SYNC-SMOKE-1", [registration_device("ECB-SMOKE-2")]),
     ),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).

@@ -14,6 +14,7 @@ from flows.enrollment_sync.flow import NAME as SYNCS
 from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack
 from flows.enrollment_sync.serializers import SyncAck
+from flows.headend_registrations.services import registrations_from_ack
 from hub.activity import activity_record
 from hub.flow import Accepted, Flow, Outcome, correlated
 from hub.messages import message_reopen
@@ -40,6 +41,8 @@ class EnrollmentSyncAcks(Flow):
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         for item in items:
             ack_type, text = item.data["ackType"], item.data.get("message")
+            if "devices" in item.data:
+                registrations_from_ack(source=message, sync_request_id=item.key, devices=item.data["devices"])
             recorded = services.sync_acknowledge(
                 sync_id=sync.id, ack_type=ack_type, text=text, at=message.received_at, ack_message=message
             )
