@@ -104,7 +104,9 @@ def event_settle(*, event: ProgramEvent, ended: Message | None = None) -> None:
         return
     counts = dict(EventDevice.objects.filter(event=event).values_list("state").annotate(n=Count("id")).order_by())
     reserved = counts.get(EventDevice.State.RESERVED, 0)
-    if reserved and reserved == sum(counts.values()):
+    # A device its customer opted out of the event (flow 10) was reserved: it does not make the event partial.
+    opted_out = counts.get(EventDevice.State.OPTED_OUT, 0)
+    if reserved and reserved + opted_out == sum(counts.values()):
         status = ProgramEvent.Status.RESERVED
     elif reserved:
         status = ProgramEvent.Status.PARTIALLY_RESERVED
@@ -121,7 +123,8 @@ def event_settle(*, event: ProgramEvent, ended: Message | None = None) -> None:
 
 
 def devices_record(*, message: Message, seqs: list[int], state: str, error: str = "") -> None:
-    rows = EventDevice.objects.filter(message=message)
+    # An opt-out (flow 10) is the customer's last word on the device: a reservation's outcome never undoes it.
+    rows = EventDevice.objects.filter(message=message).exclude(state=EventDevice.State.OPTED_OUT)
     if seqs and max(seqs) - min(seqs) + 1 == len(seqs):  # a whole collection: a range scan of the index
         rows = rows.filter(seq__gte=min(seqs), seq__lte=max(seqs))
     else:
@@ -145,4 +148,6 @@ def devices_sync_failures(*, message: Message) -> None:
         errors = message.items.filter(status=status).values_list("last_error", flat=True).order_by().distinct()
         for error in list(errors):
             seqs = message.items.filter(status=status, last_error=error).values("seq")
-            EventDevice.objects.filter(message=message, seq__in=seqs).update(state=state, error=error)
+            EventDevice.objects.filter(message=message, seq__in=seqs).exclude(state=EventDevice.State.OPTED_OUT).update(
+                state=state, error=error
+            )

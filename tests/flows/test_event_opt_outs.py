@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from flows.device_reservations.events import devices_record, event_settle
 from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import EventDevice, ProgramEvent
 from flows.event_opt_outs.models import EventOptOut
@@ -223,3 +224,21 @@ def test_an_opt_out_waits_while_a_reservation_of_the_event_is_sending(dacs_clien
     Message.objects.filter(id=message.id).update(next_attempt_at=timezone.now())
     message_process(message.id)
     assert len(derms.sent) == 1 and EventDevice.objects.get().state == "OPTED_OUT"
+
+
+def test_a_reservation_outcome_never_undoes_an_opt_out_and_the_event_stays_reserved(dacs_client, derms):
+    evt = event("EVT-KEEP")
+    holder = EventDevice.objects.get(event=evt).message
+    EventDevice.objects.create(
+        event=evt, nic_id="ECB-000124", head_end_system="ECOBEE", record_id=2, state="RESERVED", message=holder, seq=1
+    )
+    accept(dacs_client, URL, opt_out("OPT-KEEP", "EVT-KEEP", "ECB-000123"))
+    message_process(Message.objects.get(message_key="OPT-KEEP").id)
+    assert EventDevice.objects.get(event=evt, nic_id="ECB-000123").state == EventDevice.State.OPTED_OUT
+
+    # A reservation message of the event that ends late (a retry answered after the opt-out) records its devices.
+    devices_record(message=holder, seqs=[0, 1], state=EventDevice.State.RESERVED)
+    assert EventDevice.objects.get(event=evt, nic_id="ECB-000123").state == EventDevice.State.OPTED_OUT
+    event_settle(event=evt)
+    evt.refresh_from_db()
+    assert evt.status == ProgramEvent.Status.RESERVED
