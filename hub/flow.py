@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.models import Item, Message
@@ -34,26 +35,44 @@ def correlated(message: Message, *, flow: str, key: str, field: str, label: str)
     return request
 
 
+class OutcomeStatus(StrEnum):
+    """What one call made of an item: a final status, stored as the Item.Status of the same value, or TECHNICAL
+    (the item is retried later, or FAILURE once its retries are exhausted)."""
+
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+    TECHNICAL = "TECHNICAL"
+
+    @property
+    def item_status(self) -> Item.Status:
+        """The item's final status; TECHNICAL has none (the retry rules decide)."""
+        if self is OutcomeStatus.TECHNICAL:
+            raise ValueError("a technical error is retried, not stored as an item's status")
+        return Item.Status(self.value)
+
+
 @dataclass
 class Outcome:
     """What became of one item after a call to a partner."""
 
-    status: str  # Item.Status.SUCCESS / ERROR / or "TECHNICAL" (retried)
+    status: OutcomeStatus
     error: str = ""
     message_number: int | None = None
     external_id: str = ""
     response: Any = None
 
-    TECHNICAL: ClassVar[str] = "TECHNICAL"
+    def __post_init__(self) -> None:
+        self.status = OutcomeStatus(self.status)  # a stray string fails here, not when the outcome is written
 
     @classmethod
     def of(cls, result: partners.Result) -> Outcome:
         """The plain reading of a partner's answer: success, a technical error (retried) or a business error."""
         if result.ok:
-            return cls(Item.Status.SUCCESS, response=result.body)
+            return cls(OutcomeStatus.SUCCESS, response=result.body)
         if result.technical:
-            return cls(cls.TECHNICAL, error=result.error, response=result.body)
-        return cls(Item.Status.ERROR, error=result.error, response=result.body)
+            return cls(OutcomeStatus.TECHNICAL, error=result.error, response=result.body)
+        return cls(OutcomeStatus.ERROR, error=result.error, response=result.body)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.claims import Abandoned, MessageClaim, db_patiently
-from hub.flow import Outcome
+from hub.flow import Outcome, OutcomeStatus
 from hub.models import Item, OutboundCall
 from hub.retry import backoff_s, retries_exhausted
 
@@ -145,7 +145,7 @@ def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> N
             item.message_number = outcome.message_number
         if outcome.external_id:
             item.external_id = outcome.external_id
-        if outcome.status == Outcome.TECHNICAL:
+        if outcome.status is OutcomeStatus.TECHNICAL:
             item.first_failed_at = item.first_failed_at or now
             if retries_exhausted(attempts=item.attempts, first_failed_at=item.first_failed_at, now=now):
                 item.status = Item.Status.FAILURE
@@ -154,6 +154,6 @@ def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> N
                 item.status = Item.Status.RETRY
                 item.next_attempt_at = now + timedelta(seconds=backoff_s(item.attempts))
         else:
-            item.status = outcome.status
+            item.status = outcome.status.item_status
             item.next_attempt_at = None
         item.updated_at = now

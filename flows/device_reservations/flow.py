@@ -24,7 +24,7 @@ from flows.device_reservations.prepare import reservation_prepare
 from flows.device_reservations.samples import reservation_message
 from flows.device_reservations.serializers import ReservationForm, ReservationHeader, ReservationMessage
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
 from hub.payload import Rejection, flatten_errors, parse_json
@@ -143,12 +143,12 @@ class DeviceReservations(Flow):
         seqs = [item.seq for item in items]
         if event.status in ProgramEvent.STOPPED:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.CANCELLED, error=CANCELLED_TEXT)
-            return {item.id: Outcome(Item.Status.CANCELLED, error=CANCELLED_TEXT) for item in items}
+            return {item.id: Outcome(OutcomeStatus.CANCELLED, error=CANCELLED_TEXT) for item in items}
         try:
             event_type = translate("event_type", event.event_type)
         except MissingTranslation as exc:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=str(exc))
-            return {item.id: Outcome(Item.Status.ERROR, error=str(exc)) for item in items}
+            return {item.id: Outcome(OutcomeStatus.ERROR, error=str(exc)) for item in items}
         start, end = iso_z(event.start), iso_z(event.end)
         body = {
             "eventExternalIdentifier": event.event_id,
@@ -168,10 +168,10 @@ class DeviceReservations(Flow):
         result = partners.call(RESERVE, json_body=body, message=message)
         if result.technical:
             availability.dacs_suspect(message=message)
-            return {item.id: Outcome(Outcome.TECHNICAL, error=result.error) for item in items}
+            return {item.id: Outcome(OutcomeStatus.TECHNICAL, error=result.error) for item in items}
         if not result.ok:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=result.error)
-            return {item.id: Outcome(Item.Status.ERROR, error=result.error) for item in items}
+            return {item.id: Outcome(OutcomeStatus.ERROR, error=result.error) for item in items}
         return self._per_device(message, items, result.body)
 
     def _per_device(self, message: Message, items: list[Item], body: Any) -> dict[int, Outcome]:
@@ -185,11 +185,11 @@ class DeviceReservations(Flow):
             row = said.get((item.nic_id, item.data["h"]))
             # A device DACS does not list counts as reserved.
             if row is None or str(row.get("status", "")).upper() == "RESERVED":
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
                 reserved.append(item.seq)
             else:
                 text = str(row.get("message") or row.get("status") or "Refused")[:1000]
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=text)
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=text)
                 refused.setdefault(text, []).append(item.seq)
         if reserved:
             devices_record(message=message, seqs=reserved, state=EventDevice.State.RESERVED)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from flows.enrollment_requests.samples import enrollment_message
 from hub import partners
 from hub.claims import Abandoned, MessageClaim, claim_in_force
-from hub.flow import Outcome
+from hub.flow import Outcome, OutcomeStatus
 from hub.messages import message_discard, message_resubmit
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, item_apply_outcomes, outcomes_save
@@ -97,7 +97,7 @@ def test_it_writes_no_outcome_once_the_claim_is_lost_but_keeps_the_call_records(
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
     Message.objects.filter(id=message.id).update(claim="")  # as a discard or a takeover does
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS, external_id="E-1")})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS, external_id="E-1")})
     with pytest.raises(Abandoned):
         outcomes_save(claim=claim, items=[item], calls=[a_call(message, item)])
     assert claim.lost
@@ -113,7 +113,7 @@ def test_it_writes_outcomes_while_the_claim_is_held():
     message = MessageFactory()
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS, external_id="E-1")})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS, external_id="E-1")})
     RecordBuffer(claim).add([item], [a_call(message, item)])
     item.refresh_from_db()
     assert (item.status, item.attempts, item.external_id) == (Item.Status.SUCCESS, 1, "E-1")
@@ -125,7 +125,7 @@ def test_the_group_commit_raises_abandoned_to_every_sender_once_the_claim_is_los
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
     Message.objects.filter(id=message.id).update(claim="")
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS)})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS)})
     records = RecordBuffer(claim)
     with pytest.raises(Abandoned):
         records.add([item], [a_call(message, item)])

@@ -15,7 +15,7 @@ from flows.enrollment_sync.models import EnrollmentSync
 from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack
 from flows.enrollment_sync.serializers import SyncAck
 from hub.activity import activity_record
-from hub.flow import Accepted, Flow, Outcome, correlated
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus, correlated
 from hub.messages import message_reopen
 from hub.models import Item, Message, System
 from hub.payload import validated
@@ -48,7 +48,7 @@ class EnrollmentSyncAcks(Flow):
                 told = f"DACS was told {sync.dacs_status}" if sync.dacs_status else f"the sync is {sync.state}"
                 error = f"Not passed on: {told} before this acknowledgement came"
                 activity_record(message=message, kind="not_passed_on", text=error)
-                outcomes[item.id] = Outcome(Item.Status.CANCELLED, error=error)
+                outcomes[item.id] = Outcome(OutcomeStatus.CANCELLED, error=error)
                 continue
             if ack_type == "ERROR":
                 # The forward already finished as a success: the sync ends with DERMS's refusal.
@@ -56,7 +56,7 @@ class EnrollmentSyncAcks(Flow):
                     status=Item.Status.ERROR, last_error=text or "Refused by DERMS"
                 )
             message_reopen(message_id=message.related_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
-            outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+            outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
         return outcomes
 
     # --- an acknowledgement that ends abnormally -----------------------------------
