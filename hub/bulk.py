@@ -1,10 +1,18 @@
 """Bulk inserts of items: COPY on PostgreSQL, batched INSERTs elsewhere."""
 
 from django.db import connections
+from django.db.models import Field
 
 from hub.models import Item
 
 BATCH = 2000
+
+
+def column(field: Field) -> str:
+    """A concrete field's column (only a field not yet on a model has none)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
 
 
 def items_insert(*, items: list[Item]) -> None:
@@ -23,7 +31,7 @@ def items_insert(*, items: list[Item]) -> None:
     for item in items:
         for field in fields:
             field.pre_save(item, add=True)  # auto_now and defaults, as save() would
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(column(f)) for f in fields)
     table = connection.ops.quote_name(Item._meta.db_table)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for item in items:

@@ -97,8 +97,6 @@ class Flow:
     sender: ClassVar[str]  # System.DERMS or System.DACS
     path: ClassVar[str]  # under /api/v1/
     content_types: ClassVar[tuple[str, ...]] = ("application/json",)
-    # Items sent together in one call (1: one call per item).
-    unit_size: ClassVar[int] = 1
     # The partner the items are sent to (its slots are held per sending thread), or None.
     partner: ClassVar[str | None] = None
     # The partner that waits for the overall reply, or None.
@@ -128,6 +126,11 @@ class Flow:
         raise NotImplementedError
 
     # --- processing ----------------------------------------------------------
+    @property
+    def unit_size(self) -> int:
+        """Items sent together in one call (1: one call per item); a flow may set a number or read a setting."""
+        return 1
+
     def lock_name(self, message: Message) -> str:
         """Messages that return the same non-empty name are never processed at the same time."""
         return ""

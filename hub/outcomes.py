@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import connections, transaction
 from django.utils import timezone
 
+from hub.bulk import column
 from hub.claims import Abandoned, MessageClaim, db_patiently
 from hub.flow import Outcome, OutcomeStatus
 from hub.models import Item, OutboundCall
@@ -111,9 +112,10 @@ def items_save_outcomes(*, items: list[Item]) -> None:
     """
     if not items:
         return
-    fields = [Item._meta.get_field(name) for name in ITEM_OUTCOME_FIELDS]
+    concrete = {f.name: f for f in Item._meta.concrete_fields}
+    fields = [concrete[name] for name in ITEM_OUTCOME_FIELDS]
     connection = connections[Item.objects.db]
-    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    columns = ", ".join(f"{connection.ops.quote_name(column(f))} = %s" for f in fields)
     update = f"UPDATE {connection.ops.quote_name(Item._meta.db_table)} SET {columns} WHERE "
     sql = update + "id = %s"
     # Items with the same outcome (a collection sent in one call) share one UPDATE … WHERE id IN (…).

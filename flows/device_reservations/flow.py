@@ -52,7 +52,7 @@ class DeviceReservations(Flow):
     request_examples = {"reservation": reservation_message("DRMS-RSV-0042", "EVT-2026-0042", 1)}
 
     @property
-    def unit_size(self) -> int:  # type: ignore[override]
+    def unit_size(self) -> int:
         return settings.RESERVATION_COLLECTION_SIZE
 
     # --- inbound -------------------------------------------------------------
@@ -82,7 +82,7 @@ class DeviceReservations(Flow):
         if csv_file and payload["file"] is None:
             errors["file"] = ["The part 'file' is required."]
         elif csv_file:
-            check_csv(check, message.raw_body, *payload["file"])
+            check_csv(check, message.stored_body(), *payload["file"])
         elif "deviceList" not in payload:
             errors["deviceList"] = ["This field is required."]
         else:
@@ -90,7 +90,7 @@ class DeviceReservations(Flow):
         rejection = None if "file" in errors or "deviceList" in errors else check.rejection()
         if rejection:
             errors.update(rejection.details)
-        if errors:
+        if errors or header is None:
             raise Rejection(400, "validation_failed", errors)
         reserve = partial(
             event_reserve,
@@ -180,7 +180,8 @@ class DeviceReservations(Flow):
         for row in results if isinstance(results, list) else []:
             if isinstance(row, dict):
                 said[(row.get("nicId"), row.get("headEndSystem"))] = row
-        outcomes, reserved, refused = {}, [], {}
+        outcomes, reserved = {}, []
+        refused: dict[str, list[int]] = {}
         for item in items:
             row = said.get((item.nic_id, item.data["h"]))
             # A device DACS does not list counts as reserved.
@@ -238,6 +239,8 @@ class DeviceReservations(Flow):
 
     def failure_reply(self, message: Message, *, reason: str) -> dict | None:
         body = super().failure_reply(message, reason=reason)
+        if body is None:
+            return None
         # Devices never made into items (the message ended before its preparation) count as failed.
         count = Reservation.objects.filter(message=message).values_list("device_count", flat=True).get()
         body["failedCount"] += count - body["deviceCount"]

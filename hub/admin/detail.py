@@ -63,8 +63,10 @@ def call_section(request: HttpRequest, message: Message) -> dict:
     calls = message.calls.select_related("item").order_by("id")
     page = Paginator(calls, CALLS_PER_PAGE).get_page(request.GET.get("call_page"))
     for call in page.object_list:
-        call.request_pretty = pretty_body(call.request_body)
-        call.response_pretty = pretty_body(call.response_body)
+        # Shown by the template beside each call's raw bodies.
+        vars(call).update(
+            request_pretty=pretty_body(call.request_body), response_pretty=pretty_body(call.response_body)
+        )
     return {"calls_page": page}
 
 

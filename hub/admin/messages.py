@@ -95,7 +95,7 @@ class MessageAdmin(admin.ModelAdmin):
         ),
         ("Request", {"fields": ("method", "path", "content_type", "remote_addr", "body_size", "http_status")}),
     )
-    readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
+    readonly_fields = [f for section in fieldsets for f in section[1]["fields"] if isinstance(f, str)]
 
     # --- the list ---------------------------------------------------------------
     def get_changelist(self, request, **kwargs):
@@ -116,12 +116,9 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="business keys")
     def business_keys(self, obj: Message) -> str:
         parts = []
-        if getattr(obj, "first_key", None):
-            parts.append(("key", obj.first_key))
-        if getattr(obj, "first_nic", None):
-            parts.append(("nicId", obj.first_nic))
-        if getattr(obj, "first_external", None):
-            parts.append(("id", obj.first_external))
+        for label, annotation in (("key", "first_key"), ("nicId", "first_nic"), ("id", "first_external")):
+            if value := getattr(obj, annotation, None):
+                parts.append((label, value))
         more = getattr(obj, "n_items", 0) - 1
         shown = format_html_join(" · ", "{}&nbsp;{}", parts)
         return format_html("{} (+{} more)", shown, more) if more > 0 and parts else shown

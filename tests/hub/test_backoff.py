@@ -64,4 +64,4 @@ def test_it_retries_an_item_inside_the_window(retries):
     item = Item(id=1, seq=1, attempts=2, first_failed_at=first, status=Item.Status.RETRY)
     item_apply_outcomes(items=[item], outcomes={1: Outcome(status=OutcomeStatus.TECHNICAL, error="HTTP 503")})
     assert item.status == Item.Status.RETRY
-    assert item.next_attempt_at - timezone.now() <= timedelta(seconds=300)
+    assert item.next_attempt_at is not None and item.next_attempt_at - timezone.now() <= timedelta(seconds=300)

@@ -52,10 +52,10 @@ class EnrollmentSyncAcks(Flow):
                 continue
             if ack_type == "ERROR":
                 # The forward already finished as a success: the sync ends with DERMS's refusal.
-                Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+                Item.objects.filter(message_id=sync.sync_message_id, status=Item.Status.SUCCESS).update(
                     status=Item.Status.ERROR, last_error=text or "Refused by DERMS"
                 )
-            message_reopen(message_id=message.related_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
+            message_reopen(message_id=sync.sync_message_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
             outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
         return outcomes
 
@@ -68,7 +68,7 @@ class EnrollmentSyncAcks(Flow):
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         if not services.sync_fail(sync_id=sync.id):
             return
-        Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+        Item.objects.filter(message_id=sync.sync_message_id, status=Item.Status.SUCCESS).update(
             status=Item.Status.FAILURE, last_error=reason
         )
-        message_reopen(message_id=message.related_id, text=f"DERMS's acknowledgement was not passed on: {reason}")
+        message_reopen(message_id=sync.sync_message_id, text=f"DERMS's acknowledgement was not passed on: {reason}")
