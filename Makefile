@@ -48,13 +48,15 @@ test: system-test install
 bench: install
 	$(PY) -m tests.benchmarks
 
+# mypy checks what pyproject.toml's [tool.mypy] names (hub/, flows/, tests/).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

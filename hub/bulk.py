@@ -12,6 +12,13 @@ from hub.models import Item
 BATCH = 2000
 
 
+def column(field: models.Field) -> str:
+    """A concrete field's column (only a field not yet on a model has none)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
 def copy_rows(
     model: type[models.Model],
     fields: Sequence[str],
@@ -33,7 +40,7 @@ def copy_rows(
         raise RuntimeError("copy_rows with `conflict` needs a transaction: its temporary table is dropped at commit")
     quote = connection.ops.quote_name
     meta = model._meta
-    columns = [quote(meta.get_field(name).column) for name in fields]
+    columns = [quote(column(meta.get_field(name))) for name in fields]
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -50,8 +57,8 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
         if conflict:
-            keys = ", ".join(quote(meta.get_field(name).column) for name in conflict)
-            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in (quote(meta.get_field(n).column) for n in update))
+            keys = ", ".join(quote(column(meta.get_field(name))) for name in conflict)
+            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in (quote(column(meta.get_field(n))) for n in update))
             action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
             listed = ", ".join(columns)
             raw.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {target} ON CONFLICT ({keys}) {action}")

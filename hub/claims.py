@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
@@ -97,12 +97,20 @@ class MessageClaim:
         self.check()
 
 
+class HeldClaim(Protocol):
+    """What the outbound chokepoint asks of the claim its calls are made under (a MessageClaim)."""
+
+    def check(self) -> None:
+        """Raise Abandoned once the claim is lost."""
+        ...
+
+
 # The claim under which this thread's partner calls are made (copied into the sending threads).
-_current: contextvars.ContextVar[MessageClaim | None] = contextvars.ContextVar("message_claim", default=None)
+_current: contextvars.ContextVar[HeldClaim | None] = contextvars.ContextVar("message_claim", default=None)
 
 
 @contextmanager
-def claim_in_force(claim: MessageClaim) -> Iterator[None]:
+def claim_in_force(claim: HeldClaim) -> Iterator[None]:
     """Partner calls made inside the block check `claim` before they start (see partners.call)."""
     token = _current.set(claim)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.models import Item, Message
@@ -34,26 +35,44 @@ def correlated(message: Message, *, flow: str, key: str, field: str, label: str)
     return request
 
 
+class OutcomeStatus(StrEnum):
+    """What one call made of an item: a final status, stored as the Item.Status of the same value, or TECHNICAL
+    (the item is retried later, or FAILURE once its retries are exhausted)."""
+
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+    TECHNICAL = "TECHNICAL"
+
+    @property
+    def item_status(self) -> Item.Status:
+        """The item's final status; TECHNICAL has none (the retry rules decide)."""
+        if self is OutcomeStatus.TECHNICAL:
+            raise ValueError("a technical error is retried, not stored as an item's status")
+        return Item.Status(self.value)
+
+
 @dataclass
 class Outcome:
     """What became of one item after a call to a partner."""
 
-    status: str  # Item.Status.SUCCESS / ERROR / or "TECHNICAL" (retried)
+    status: OutcomeStatus
     error: str = ""
     message_number: int | None = None
     external_id: str = ""
     response: Any = None
 
-    TECHNICAL: ClassVar[str] = "TECHNICAL"
+    def __post_init__(self) -> None:
+        self.status = OutcomeStatus(self.status)  # a stray string fails here, not when the outcome is written
 
     @classmethod
     def of(cls, result: partners.Result) -> Outcome:
         """The plain reading of a partner's answer: success, a technical error (retried) or a business error."""
         if result.ok:
-            return cls(Item.Status.SUCCESS, response=result.body)
+            return cls(OutcomeStatus.SUCCESS, response=result.body)
         if result.technical:
-            return cls(cls.TECHNICAL, error=result.error, response=result.body)
-        return cls(Item.Status.ERROR, error=result.error, response=result.body)
+            return cls(OutcomeStatus.TECHNICAL, error=result.error, response=result.body)
+        return cls(OutcomeStatus.ERROR, error=result.error, response=result.body)
 
 
 @dataclass
@@ -78,8 +97,6 @@ class Flow:
     sender: ClassVar[str]  # System.DERMS or System.DACS
     path: ClassVar[str]  # under /api/v1/
     content_types: ClassVar[tuple[str, ...]] = ("application/json",)
-    # Items sent together in one call (1: one call per item).
-    unit_size: ClassVar[int] = 1
     # The partner the items are sent to (its slots are held per sending thread), or None.
     partner: ClassVar[str | None] = None
     # The partner that waits for the overall reply, or None.
@@ -109,6 +126,11 @@ class Flow:
         raise NotImplementedError
 
     # --- processing ----------------------------------------------------------
+    @property
+    def unit_size(self) -> int:
+        """Items sent together in one call (1: one call per item); a flow may set a number or read a setting."""
+        return 1
+
     def lock_name(self, message: Message) -> str:
         """Messages that return the same non-empty name are never processed at the same time."""
         return ""

@@ -87,7 +87,7 @@ def _duplicate(message: Message, first: Message) -> Response:
     message.status = Message.Status.DUPLICATE
     message.duplicate_of = first
     message.http_status = 200
-    message.ack = {**first.ack, "duplicate": True}
+    message.ack = {**(first.ack or {}), "duplicate": True}
     message.save(update_fields=["status", "duplicate_of", "http_status", "ack", "message_key"])
     activity_record(message=message, kind="duplicate", text=f"Duplicate of {first.tracking_id}")
     log_bind_message(message)

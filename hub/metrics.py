@@ -39,8 +39,8 @@ def message_metrics() -> Iterator[Metric]:
     yield by_status
 
     items = GaugeMetricFamily("hub_items", "Records of messages by flow and status.", labels=["flow", "status"])
-    for row in Item.objects.values("message__flow", "status").annotate(n=Count("id")).order_by():
-        items.add_metric([row["message__flow"], row["status"]], row["n"])
+    for item_row in Item.objects.values("message__flow", "status").annotate(n=Count("id")).order_by():
+        items.add_metric([item_row["message__flow"], item_row["status"]], item_row["n"])
     yield items
 
 
@@ -83,9 +83,11 @@ def partner_metrics() -> Iterator[Metric]:
     )
     per_bucket = {f"le{i}": Count("id", filter=Q(duration_ms__lte=b * 1000)) for i, b in enumerate(LATENCY_BUCKETS_S)}
     rows = OutboundCall.objects.values("partner").annotate(n=Count("id"), ms=Sum("duration_ms"), **per_bucket)
-    for row in rows.order_by():
-        buckets = [(str(float(b)), row[f"le{i}"]) for i, b in enumerate(LATENCY_BUCKETS_S)] + [("+Inf", row["n"])]
-        latency.add_metric([row["partner"]], buckets, sum_value=(row["ms"] or 0) / 1000)
+    for partner in rows.order_by():
+        # The django-stubs plugin leaves the **per_bucket annotations out of the row's TypedDict.
+        buckets = [(str(float(b)), partner[f"le{i}"]) for i, b in enumerate(LATENCY_BUCKETS_S)]  # type: ignore[literal-required]
+        buckets.append(("+Inf", partner["n"]))
+        latency.add_metric([partner["partner"]], buckets, sum_value=(partner["ms"] or 0) / 1000)
     yield latency
 
 

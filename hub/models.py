@@ -113,6 +113,12 @@ class Message(models.Model):
     def is_finished(self) -> bool:
         return self.status not in self.UNFINISHED
 
+    def stored_body(self) -> bytes:
+        """The raw body as received, as bytes whichever database read it; ValueError once retention cleared it."""
+        if self.raw_body is None:
+            raise ValueError(f"message {self.tracking_id} has no stored body any more (RETENTION_DAYS)")
+        return bytes(self.raw_body)
+
 
 class Item(models.Model):
     """One record of a message: an enrollment request, a reserved device…"""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -128,7 +129,7 @@ def emails_send_again(*, ids: list[int]) -> int:
         id__in=again, status__in=(Notification.Status.FAILED, Notification.Status.SENT)
     ).update(status=Notification.Status.QUEUED, attempts=0, next_attempt_at=now, enqueued_at=now, claim_token="")
     for email_id in again:
-        transaction.on_commit(lambda email_id=email_id: email_enqueue(email_id=email_id))
+        transaction.on_commit(partial(email_enqueue, email_id=email_id))
     return queued
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from django.db import connections, transaction
 from django.utils import timezone
 
+from hub.bulk import column
 from hub.claims import Abandoned, MessageClaim, db_patiently
-from hub.flow import Outcome
+from hub.flow import Outcome, OutcomeStatus
 from hub.models import Item, OutboundCall
 from hub.retry import backoff_s, retries_exhausted
 
@@ -111,9 +112,10 @@ def items_save_outcomes(*, items: list[Item]) -> None:
     """
     if not items:
         return
-    fields = [Item._meta.get_field(name) for name in ITEM_OUTCOME_FIELDS]
+    concrete = {f.name: f for f in Item._meta.concrete_fields}
+    fields = [concrete[name] for name in ITEM_OUTCOME_FIELDS]
     connection = connections[Item.objects.db]
-    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    columns = ", ".join(f"{connection.ops.quote_name(column(f))} = %s" for f in fields)
     update = f"UPDATE {connection.ops.quote_name(Item._meta.db_table)} SET {columns} WHERE "
     sql = update + "id = %s"
     # Items with the same outcome (a collection sent in one call) share one UPDATE … WHERE id IN (…).
@@ -145,7 +147,7 @@ def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> N
             item.message_number = outcome.message_number
         if outcome.external_id:
             item.external_id = outcome.external_id
-        if outcome.status == Outcome.TECHNICAL:
+        if outcome.status is OutcomeStatus.TECHNICAL:
             item.first_failed_at = item.first_failed_at or now
             if retries_exhausted(attempts=item.attempts, first_failed_at=item.first_failed_at, now=now):
                 item.status = Item.Status.FAILURE
@@ -154,6 +156,6 @@ def item_apply_outcomes(*, items: list[Item], outcomes: dict[int, Outcome]) -> N
                 item.status = Item.Status.RETRY
                 item.next_attempt_at = now + timedelta(seconds=backoff_s(item.attempts))
         else:
-            item.status = outcome.status
+            item.status = outcome.status.item_status
             item.next_attempt_at = None
         item.updated_at = now

@@ -303,7 +303,7 @@ def call(
         data = json.dumps(json_body, separators=(",", ":")).encode()
         sent_headers["Content-Type"] = "application/json"
     streamed = body_length is not None
-    if streamed:
+    if body_length is not None:
         data = StreamBody(data, body_length)
     timeout = (settings.PARTNER_CONNECT_TIMEOUT_S, read_timeout or settings.PARTNER_READ_TIMEOUT_S)
     started = timezone.now()

@@ -161,7 +161,9 @@ def _first_problem(payload: Any, *, text: bool) -> tuple[str, str] | None:
         return "", payload.problem
     if text and isinstance(payload, str) and _unstorable_text(payload):
         return "", UNSTORABLE_TEXT
-    stack = [(payload, 1, None)] if isinstance(payload, (dict, list)) else []
+    stack: list[tuple[dict | list, int, tuple | None]] = (
+        [(payload, 1, None)] if isinstance(payload, (dict, list)) else []
+    )
     while stack:
         value, depth, where = stack.pop()
         if depth > MAX_JSON_DEPTH:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 GRACE_S = 10.0
 
@@ -67,13 +68,15 @@ class ProcessGroup:
             stdin=subprocess.PIPE,
             start_new_session=True,
         )
+        assert self.watchdog.stdin is not None  # stdin=PIPE
+        self.to_watchdog: IO[bytes] = self.watchdog.stdin
 
     def start(self, args: list[str], **popen) -> subprocess.Popen:
         child = subprocess.Popen(args, process_group=self.pgid or 0, **popen)
         if self.pgid is None:
             self.pgid = child.pid
-            self.watchdog.stdin.write(f"{self.pgid}\n".encode())
-            self.watchdog.stdin.flush()
+            self.to_watchdog.write(f"{self.pgid}\n".encode())
+            self.to_watchdog.flush()
         self.children.append(child)
         return child
 
@@ -85,8 +88,8 @@ class ProcessGroup:
                 child.terminate()
         if self.pgid is not None:
             group_end(self.pgid, grace_s=self.grace_s, reap=lambda: [child.poll() for child in self.children])
-            self.watchdog.stdin.write(b"stopped\n")
-        self.watchdog.stdin.close()
+            self.to_watchdog.write(b"stopped\n")
+        self.to_watchdog.close()
         self.watchdog.wait()
 
 

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from hub.models import Message, OutboundCall
@@ -35,7 +35,7 @@ def _in_chunks(queryset, **changes) -> int:
             return done
 
 
-def purgeable(*, cutoff: datetime) -> dict[str, object]:
+def purgeable(*, cutoff: datetime) -> dict[str, QuerySet]:
     """The querysets a purge with this cutoff clears."""
     messages = (
         Message.objects.filter(received_at__lt=cutoff, raw_body__isnull=False)

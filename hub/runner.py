@@ -262,6 +262,8 @@ class Runner:
             if message.next_attempt_at > timezone.now():
                 return message.next_attempt_at
         body = self.flow.reply(message)
+        if body is None:  # nothing owed after all
+            return None
         if message.reply_body and same_outcome(message.reply_body, body):
             if not self.claim.mine().update(reply_status=Message.Reply.SENT):
                 raise Abandoned

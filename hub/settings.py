@@ -7,6 +7,7 @@ declares its own settings in its conf.py, read at the end.
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -268,7 +269,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 if LOG_FORMAT not in ("json", "plain"):
     raise environ.ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -25,9 +25,9 @@ def parse_offset_datetime(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("Not an ISO 8601 timestamp.") from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("The timestamp has no offset (use Z or ±HH:MM).")
     offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("The timestamp has no offset (use Z or ±HH:MM).")
     if not OFFSET_MIN <= offset <= OFFSET_MAX:
         sign, size = ("-", -offset) if offset < timedelta(0) else ("+", offset)
         shown = f"{sign}{size.seconds // 3600:02d}:{size.seconds // 60 % 60:02d}"

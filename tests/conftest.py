@@ -36,12 +36,12 @@ def _admin_discovered(django_test_environment):
 
 @pytest.fixture
 def derms_user(db):
-    return UserFactory(username="derms", groups=["DERMS"])
+    return UserFactory.create(username="derms", groups=["DERMS"])
 
 
 @pytest.fixture
 def dacs_user(db):
-    return UserFactory(username="dacs", groups=["DACS"])
+    return UserFactory.create(username="dacs", groups=["DACS"])
 
 
 def basic(username: str, password: str = "secret-pass-123") -> str:

@@ -5,7 +5,7 @@ from flows.enrollment_requests.samples import enrollment_request
 from hub.models import Item, Message
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -14,13 +14,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
 
     @factory.post_generation
-    def groups(self, create, extracted, **kwargs):
+    def groups(user: User, create: bool, extracted: list[str] | None, **kwargs) -> None:
         for name in extracted or []:
-            self.groups.add(Group.objects.get(name=name))
-        self.save()
+            user.groups.add(Group.objects.get(name=name))
+        user.save()
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
     class Meta:
         model = Message
 
@@ -31,7 +31,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     status = Message.Status.QUEUED
 
 
-class EnrollmentItemFactory(factory.django.DjangoModelFactory):
+class EnrollmentItemFactory(factory.django.DjangoModelFactory[Item]):
     class Meta:
         model = Item
 

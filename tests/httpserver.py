@@ -16,6 +16,14 @@ class Recorded:
         return json.loads(self.body)
 
 
+class QuietServer(ThreadingHTTPServer):
+    # Closing the server waits for requests still being answered, so none outlives its test.
+    daemon_threads = False
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that gave up is expected here."""
+
+
 class ScriptedServer:
     """`handler(request) -> (status, body)`; every request is kept in `.requests`.
 
@@ -50,10 +58,7 @@ class ScriptedServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Closing the server waits for requests still being answered, so none outlives its test.
-        self.httpd.daemon_threads = False
-        self.httpd.handle_error = lambda request, client_address: None  # a client that gave up is expected here
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

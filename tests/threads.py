@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.db import connection
 
 
-def in_threads(func: Callable[[], None], count: int) -> None:
+def in_threads(func: Callable[[], object], count: int) -> None:
     """Run `func` on `count` threads and wait for them all; each thread closes its own database connection."""
 
     def run() -> None:

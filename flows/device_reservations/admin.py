@@ -79,7 +79,7 @@ class ProgramEventAdmin(RecordAdmin):
 
     @admin.display(description="devices")
     def n_devices(self, obj: ProgramEvent) -> int:
-        return obj.n_devices
+        return getattr(obj, "n_devices", 0)  # annotated by get_queryset
 
     n_pending = state_count("PENDING")
     n_reserved = state_count("RESERVED")

@@ -133,7 +133,7 @@ class DeviceCheck:
                 self._error(where, field, "Not a valid string.")
             elif len(value) > limit:
                 self._error(where, field, f"Ensure this field has no more than {limit} characters.")
-        window = []
+        window: list[datetime | None] = []
         for field, value, default in (
             ("reservationStartDateTime", start, self.event_start),
             ("reservationEndDateTime", end, self.event_end),
@@ -147,10 +147,11 @@ class DeviceCheck:
                 window.append(None)
             else:
                 window.append(parsed)
-        if None not in window and self.event_start is not None and self.event_end is not None:
-            if not window[0] < window[1]:
+        begins, ends = window
+        if begins is not None and ends is not None and self.event_start is not None and self.event_end is not None:
+            if not begins < ends:
                 self._error(where, "reservationEndDateTime", "The reservation must end after it starts.")
-            elif window[0] < self.event_start or window[1] > self.event_end:
+            elif begins < self.event_start or ends > self.event_end:
                 self._error(where, "reservationStartDateTime", "The reservation window must lie inside the event's.")
         if isinstance(nic_id, str) and isinstance(hes, str) and nic_id and hes:
             first = self._seen.setdefault((nic_id, hes), where)

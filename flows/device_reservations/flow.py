@@ -24,7 +24,7 @@ from flows.device_reservations.prepare import reservation_prepare
 from flows.device_reservations.samples import reservation_message
 from flows.device_reservations.serializers import ReservationForm, ReservationHeader, ReservationMessage
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.lookups import MissingTranslation, translate
 from hub.messages import item_counts
 from hub.models import Item, Message, System
@@ -53,7 +53,7 @@ class DeviceReservations(Flow):
     request_examples = {"reservation": reservation_message("DRMS-RSV-0042", "EVT-2026-0042", 1)}
 
     @property
-    def unit_size(self) -> int:  # type: ignore[override]
+    def unit_size(self) -> int:
         return settings.RESERVATION_COLLECTION_SIZE
 
     # --- inbound -------------------------------------------------------------
@@ -83,7 +83,7 @@ class DeviceReservations(Flow):
         if csv_file and payload["file"] is None:
             errors["file"] = ["The part 'file' is required."]
         elif csv_file:
-            check_csv(check, message.raw_body, *payload["file"])
+            check_csv(check, message.stored_body(), *payload["file"])
         elif "deviceList" not in payload:
             errors["deviceList"] = ["This field is required."]
         else:
@@ -91,7 +91,7 @@ class DeviceReservations(Flow):
         rejection = None if "file" in errors or "deviceList" in errors else check.rejection()
         if rejection:
             errors.update(rejection.details)
-        if errors:
+        if errors or header is None:
             raise Rejection(400, "validation_failed", errors)
         reserve = partial(
             event_reserve,
@@ -144,12 +144,12 @@ class DeviceReservations(Flow):
         seqs = [item.seq for item in items]
         if event.status in ProgramEvent.STOPPED:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.CANCELLED, error=CANCELLED_TEXT)
-            return {item.id: Outcome(Item.Status.CANCELLED, error=CANCELLED_TEXT) for item in items}
+            return {item.id: Outcome(OutcomeStatus.CANCELLED, error=CANCELLED_TEXT) for item in items}
         try:
             event_type = translate("event_type", event.event_type)
         except MissingTranslation as exc:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=str(exc))
-            return {item.id: Outcome(Item.Status.ERROR, error=str(exc)) for item in items}
+            return {item.id: Outcome(OutcomeStatus.ERROR, error=str(exc)) for item in items}
         start, end = iso_z(event.start), iso_z(event.end)
         body = {
             "eventExternalIdentifier": event.event_id,
@@ -169,10 +169,10 @@ class DeviceReservations(Flow):
         result = partners.call(RESERVE, json_body=body, message=message)
         if result.technical:
             availability.dacs_suspect(message=message)
-            return {item.id: Outcome(Outcome.TECHNICAL, error=result.error) for item in items}
+            return {item.id: Outcome(OutcomeStatus.TECHNICAL, error=result.error) for item in items}
         if not result.ok:
             devices_record(message=message, seqs=seqs, state=EventDevice.State.ERROR, error=result.error)
-            return {item.id: Outcome(Item.Status.ERROR, error=result.error) for item in items}
+            return {item.id: Outcome(OutcomeStatus.ERROR, error=result.error) for item in items}
         return self._per_device(message, items, result.body)
 
     def _per_device(self, message: Message, items: list[Item], body: Any) -> dict[int, Outcome]:
@@ -181,16 +181,17 @@ class DeviceReservations(Flow):
         for row in results if isinstance(results, list) else []:
             if isinstance(row, dict):
                 said[(row.get("nicId"), row.get("headEndSystem"))] = row
-        outcomes, reserved, refused = {}, [], {}
+        outcomes, reserved = {}, []
+        refused: dict[str, list[int]] = {}
         for item in items:
             row = said.get((item.nic_id, item.data["h"]))
             # A device DACS does not list counts as reserved.
             if row is None or str(row.get("status", "")).upper() == "RESERVED":
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
                 reserved.append(item.seq)
             else:
                 text = str(row.get("message") or row.get("status") or "Refused")[:1000]
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=text)
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=text)
                 refused.setdefault(text, []).append(item.seq)
         if reserved:
             devices_record(message=message, seqs=reserved, state=EventDevice.State.RESERVED)
@@ -239,6 +240,8 @@ class DeviceReservations(Flow):
 
     def failure_reply(self, message: Message, *, reason: str) -> dict | None:
         body = super().failure_reply(message, reason=reason)
+        if body is None:
+            return None
         # Devices never made into items (the message ended before its preparation) count as failed.
         count = Reservation.objects.filter(message=message).values_list("device_count", flat=True).get()
         body["failedCount"] += count - body["deviceCount"]

@@ -26,7 +26,7 @@ BATCH = 5000
 
 
 def stored_payload(message: Message) -> tuple[dict, bytes]:
-    body = bytes(message.raw_body)
+    body = message.stored_body()
     if message.content_type.lower().startswith("multipart/"):
         parts = multipart_parts(body, message.content_type)
         start, end = parts["message"]

@@ -87,7 +87,7 @@ class LineCount:
 
     def __init__(self, fd: int, size: int):
         self.fd, self.size = fd, size
-        self.rows: int | None = None
+        self.rows = 0  # once the thread is done
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="score-rows", daemon=True)
         self.thread.start()

@@ -1,11 +1,11 @@
 """Where score files go: DERMS's REST endpoint (through the outbound chokepoint)
-or an SFTP folder. Either way the file is streamed, never held whole."""
+or an SFTP folder, each a `Destination`. Either way the file is streamed, never held whole."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import paramiko
 from django.conf import settings
@@ -40,7 +40,23 @@ def _pieces(fileobj: BinaryIO, progress: Progress) -> Iterator[bytes]:
         yield chunk
 
 
-class RestDestination:
+class Destination(Protocol):
+    """What a transfer run asks of the place files are sent to."""
+
+    def send(
+        self, *, name: str, fileobj: BinaryIO, size: int, sha256: str, correlation_id: str, progress: Progress
+    ) -> Delivery:
+        """Send the file from `fileobj`'s position, calling `progress` with the bytes sent so far.
+
+        Only a file that reached the destination whole is SENT; what it refused is REFUSED, and
+        anything that leaves it out of reach (or the run out of time, raised by `progress`) UNREACHABLE.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class RestDestination(Destination):
     """`POST {DERMS}/device_score`, the file as the body; 200 or 202 is success."""
 
     def __init__(self) -> None:
@@ -80,7 +96,7 @@ class RestDestination:
         pass
 
 
-class SftpDestination:
+class SftpDestination(Destination):
     """Upload as `<name>.part`, confirm the size, then rename to `<name>`."""
 
     def __init__(self) -> None:
@@ -132,7 +148,7 @@ class SftpDestination:
         self.client = self.sftp = None
 
 
-def destination_open() -> RestDestination | SftpDestination:
+def destination_open() -> Destination:
     if settings.SCORE_DESTINATION == "rest":
         return RestDestination()
     return SftpDestination()

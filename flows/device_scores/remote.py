@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, cast
 from urllib.parse import unquote, urlsplit
 
 import paramiko
@@ -32,6 +33,13 @@ def _transport(sock, **kwargs) -> paramiko.Transport:
         c for c in offered if c not in CIPHERS_FIRST
     )
     return transport
+
+
+class ChannelBuffer(Protocol):
+    """A channel's buffer of received bytes, which a GatheringPipe replaces: paramiko's Channel calls only what
+    tests/flows/test_paramiko_private_api.py finds on it (paramiko's stubs type it as their own BufferedPipe)."""
+
+    in_buffer: GatheringPipe
 
 
 class RemoteError(Exception):
@@ -99,9 +107,11 @@ def sftp_connect(
             transport_factory=_transport,
         )
         transport = client.get_transport()
+        if transport is None:  # connect() returned without raising, yet left no connection
+            raise paramiko.SSHException("the connection closed as it opened")
         transport.set_keepalive(max(int(timeout), 1))
         channel = transport.open_session(window_size=SFTP_WINDOW, max_packet_size=SFTP_MAX_PACKET)
-        channel.in_buffer = GatheringPipe()  # before the first byte arrives
+        cast(ChannelBuffer, channel).in_buffer = GatheringPipe()  # before the first byte arrives
         channel.invoke_subsystem("sftp")
         sftp = paramiko.SFTPClient(channel)
         channel.settimeout(timeout)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from collections.abc import Iterator
+from typing import Protocol, cast
 
 import paramiko
 from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, int64
@@ -39,6 +40,17 @@ ANSWER_HEAD = struct.Struct(">IBI")  # packet length, type, request number
 DATA_LENGTH = struct.Struct(">I")
 
 
+class SFTPClientPrivate(Protocol):
+    """The private parts of paramiko's SFTPClient this reader uses (paramiko's stubs leave them out)."""
+
+    sock: paramiko.Channel
+    _expecting: dict[int, object]
+
+    def _async_request(self, fileobj: object, t: int, *args: object) -> int: ...
+
+    def _convert_status(self, msg: paramiko.Message) -> None: ...
+
+
 class PipelinedRead:
     """The bytes of an open remote file up to `size`, in pieces of `request_bytes`.
 
@@ -48,7 +60,8 @@ class PipelinedRead:
     """
 
     def __init__(self, sftp: paramiko.SFTPClient, fh: paramiko.SFTPFile, size: int, request_bytes: int):
-        self.sftp, self.fh, self.size, self.request_bytes = sftp, fh, size, request_bytes
+        self.sftp = cast(SFTPClientPrivate, sftp)
+        self.fh, self.size, self.request_bytes = fh, size, request_bytes
         self.channel = sftp.sock
         self.buffer = bytearray()
         self.answers: dict[int, tuple[int, bytes]] = {}

@@ -1,8 +1,8 @@
 """The folder score files are taken from: local (`file:///`) or over SFTP.
 
-Both answer the same four questions: what is there (regular files, with size
-and mtime), what is this one now, give me its bytes, rename it (never over
-another file: `FileExistsError` when the new name is taken).
+Both are a `Source`: they answer the same four questions: what is there (regular
+files, with size and mtime), what is this one now, give me its bytes, rename it
+(never over another file: `FileExistsError` when the new name is taken).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import paramiko
 from django.conf import settings
@@ -34,7 +35,35 @@ class Entry:
     mtime: float
 
 
-class LocalSource:
+class Source(Protocol):
+    """What a transfer run (and the console's resend) asks of the folder files are taken from."""
+
+    location: Location  # its label is recorded with each file taken
+
+    def list(self) -> list[Entry]:
+        """The regular files there now; RemoteError when the folder cannot be listed."""
+        ...
+
+    def stat(self, name: str) -> Entry | None:
+        """The file as it is now, or None when it is gone."""
+        ...
+
+    def read(self, name: str) -> Iterator[bytes]:
+        """The file's bytes, in pieces."""
+        ...
+
+    def local_path(self, name: str) -> Path | None:
+        """The file itself when it can be read in place, or None (it is then spooled as it is read)."""
+        ...
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Rename, never over another file: FileExistsError when `new_name` is taken."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LocalSource(Source):
     def __init__(self, location: Location):
         self.location = location
         self.folder = Path(location.path)
@@ -88,7 +117,7 @@ class LocalSource:
         pass
 
 
-class SftpSource:
+class SftpSource(Source):
     def __init__(self, location: Location, *, password: str, key_file: str, known_hosts: str, timeout: float):
         self.location = location
         self.client, self.sftp = sftp_connect(
@@ -108,19 +137,26 @@ class SftpSource:
             attrs = self.sftp.listdir_attr(self.location.path)
         except (OSError, paramiko.SSHException, EOFError) as exc:
             raise RemoteError(f"cannot list {self.location.label}: {exc}") from None
-        return [Entry(a.filename, a.st_size, float(a.st_mtime)) for a in attrs if stat.S_ISREG(a.st_mode or 0)]
+        return [self._entry(a.filename, a) for a in attrs if stat.S_ISREG(a.st_mode or 0)]
 
     def stat(self, name: str) -> Entry | None:
         try:
             a = self.sftp.stat(self._path(name))
         except FileNotFoundError:
             return None
-        return Entry(name, a.st_size, float(a.st_mtime))
+        return self._entry(name, a)
+
+    def _entry(self, name: str, attrs: paramiko.SFTPAttributes) -> Entry:
+        """Size and time are optional in SFTP: a file without them cannot be judged complete."""
+        if attrs.st_size is None or attrs.st_mtime is None:
+            raise RemoteError(f"{self.location.label} gives no size or modification time for {name}")
+        return Entry(name, attrs.st_size, float(attrs.st_mtime))
 
     def read(self, name: str) -> Iterator[bytes]:
         """The file's bytes as far as its size when opened, with many read requests in flight."""
         with self.sftp.open(self._path(name), "rb") as fh:
-            yield from PipelinedRead(self.sftp, fh, fh.stat().st_size, settings.SCORE_SFTP_REQUEST_BYTES)
+            size = self._entry(name, fh.stat()).size
+            yield from PipelinedRead(self.sftp, fh, size, settings.SCORE_SFTP_REQUEST_BYTES)
 
     def local_path(self, name: str) -> None:
         return None
@@ -144,7 +180,7 @@ class SftpSource:
         self.client.close()
 
 
-def source_rename_aside(*, source: LocalSource | SftpSource, name: str, new_name: str) -> str:
+def source_rename_aside(*, source: Source, name: str, new_name: str) -> str:
     """Rename to `new_name`, or `new_name.1`, `.2`… when taken; returns the name used."""
     for n in range(MAX_RENAME_SUFFIX + 1):
         candidate = f"{new_name}.{n}" if n else new_name
@@ -156,7 +192,7 @@ def source_rename_aside(*, source: LocalSource | SftpSource, name: str, new_name
     raise FileExistsError(errno.EEXIST, f"{new_name} to {new_name}.{MAX_RENAME_SUFFIX} are all taken", new_name)
 
 
-def source_open() -> LocalSource | SftpSource:
+def source_open() -> Source:
     location = location_parse(settings.SCORE_SOURCE_URL, setting="SCORE_SOURCE_URL")
     if location.scheme == "file":
         return LocalSource(location)

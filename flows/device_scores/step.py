@@ -6,6 +6,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 import paramiko
 from django.conf import settings
@@ -13,10 +14,10 @@ from django.dispatch import Signal
 
 from flows.device_scores.check import LineCount, Spooler
 from flows.device_scores.claims import file_claim, file_finish, file_note, file_touch, run_touch
-from flows.device_scores.destinations import Delivery
+from flows.device_scores.destinations import Delivery, Destination
 from flows.device_scores.models import ScoreFile, ScoreRun
 from flows.device_scores.remote import RemoteError
-from flows.device_scores.sources import Entry, source_rename_aside
+from flows.device_scores.sources import Entry, Source, source_rename_aside
 from hub.leases import lease_take
 
 SENT_PREFIX = "Sent-"
@@ -60,7 +61,7 @@ class Heartbeat:
             lease_take(name=self.lock[0], owner=self.lock[1], seconds=settings.SCORE_CLAIM_STALE_S)
 
 
-def _rename(source, file: ScoreFile, prefix: str) -> None:
+def _rename(source: Source, file: ScoreFile, prefix: str) -> None:
     """Rename on the source, then let go of the claim: held until here, so no other run takes the file."""
     new_name = prefix + file.name
     try:
@@ -73,7 +74,13 @@ def _rename(source, file: ScoreFile, prefix: str) -> None:
 
 
 def file_transfer(
-    *, run: ScoreRun, source, destination, entry: Entry, lock: tuple[str, str], cut_at: float | None = None
+    *,
+    run: ScoreRun,
+    source: Source,
+    destination: Destination,
+    entry: Entry,
+    lock: tuple[str, str],
+    cut_at: float | None = None,
 ) -> bool:
     """Move one listed file; True when it reached a final state (sent, or renamed Error-).
 
@@ -139,7 +146,11 @@ def file_transfer(
             file_finish(file=file, status=ScoreFile.Status.SKIPPED, error="changed while read: still being written")
             return False
         file_note(file=file, sha256=checked.sha256)
-        body = stack.enter_context(open(local, "rb")) if local else spool
+        if spool is not None:
+            body: BinaryIO = spool
+        else:
+            assert local is not None  # nothing is spooled only when the source's own file is read in place
+            body = stack.enter_context(open(local, "rb"))
         lines = LineCount(body.fileno(), checked.size)
         stack.callback(lines.thread.join)  # done with the file before it is closed
         if checked.problem:

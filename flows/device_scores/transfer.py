@@ -87,11 +87,12 @@ class Budget:
     def allows(self, entry: Entry) -> bool:
         """Whether `entry` is expected through by `cut_at`; a run's first file always is, so that
         every run moves something (a file too slow for any budget is cut, and reported)."""
-        if self.ends is None or not self.files:
+        cut_at = self.cut_at
+        if cut_at is None or not self.files:
             return True
         pace = self.moving_s / self.moved_bytes if self.moved_bytes else 0.0
         guess = max(self.slowest_s, entry.size * pace)
-        return time.monotonic() + guess <= self.cut_at
+        return time.monotonic() + guess <= cut_at
 
     def took(self, entry: Entry, seconds: float) -> None:
         self.files += 1
@@ -190,8 +191,8 @@ def run_finish(*, run: ScoreRun, duration_s: float, ending: str = ScoreRun.Statu
         run.status = ScoreRun.Status.COMPLETED
     run.finished_at = timezone.now()
     run.duration_ms = int(duration_s * 1000)
-    fields = ("files_found", "files_sent", "files_failed", "bytes_sent", "status", "finished_at", "duration_ms")
-    fields += ("passes", "error", "note")
+    fields: tuple[str, ...] = ("files_found", "files_sent", "files_failed", "bytes_sent", "status", "finished_at")
+    fields += ("duration_ms", "passes", "error", "note")
     return bool(ScoreRun.objects.filter(pk=run.pk, status=ending).update(**{f: getattr(run, f) for f in fields}))
 
 

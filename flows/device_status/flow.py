@@ -106,7 +106,7 @@ class DeviceStatusChecks(Flow):
             text = f"DERMS could not take the status check: {error}"[:500]
             when = check.failed_at
         return services.dacs_status_body(
-            communication_id=check.communication_id, when=when, status="FAILURE", text=text
+            communication_id=check.communication_id, when=when or timezone.now(), status="FAILURE", text=text
         )
 
     def send_reply(self, message: Message, body: dict) -> partners.Result:

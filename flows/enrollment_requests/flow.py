@@ -10,7 +10,7 @@ from django.utils import timezone
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_requests.serializers import EnrollmentMessage
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome, ack_type
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus, ack_type
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
 from hub.payload import validated
@@ -82,17 +82,17 @@ def outcome_of(result: partners.Result) -> Outcome:
     body = result.body if isinstance(result.body, dict) else {}
     enrollment_id = str(body.get("enrollmentId") or "")
     if result.ok:
-        return Outcome(Item.Status.SUCCESS, external_id=enrollment_id, response=result.body)
+        return Outcome(OutcomeStatus.SUCCESS, external_id=enrollment_id, response=result.body)
     if result.technical:
-        return Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
+        return Outcome(OutcomeStatus.TECHNICAL, error=result.error, response=result.body)
     number = body.get("messageNumber")
     try:
         number = int(number) if number is not None else None
     except (TypeError, ValueError):
         number = None
     if number == ALREADY_ENROLLED:
-        return Outcome(Item.Status.SUCCESS, external_id=enrollment_id, message_number=number, response=result.body)
-    return Outcome(Item.Status.ERROR, error=result.error, message_number=number, response=result.body)
+        return Outcome(OutcomeStatus.SUCCESS, external_id=enrollment_id, message_number=number, response=result.body)
+    return Outcome(OutcomeStatus.ERROR, error=result.error, message_number=number, response=result.body)
 
 
 class EnrollmentRequests(Flow):
@@ -125,7 +125,7 @@ class EnrollmentRequests(Flow):
             try:
                 body = dacs_enrollment(message.message_key, item.data)
             except MissingTranslation as exc:
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=str(exc))
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=str(exc))
                 continue
             result = partners.call(
                 ENROLL,

@@ -74,7 +74,7 @@ class EnrollmentMessage(serializers.Serializer):
 
     def validate_enrollmentRequests(self, requests):
         seen: dict[str, int] = {}
-        errors = {}
+        errors: dict[int, dict[str, list[str]]] = {}
         for index, request in enumerate(requests):
             request_id = request["requestId"]
             if request_id in seen:
@@ -85,5 +85,6 @@ class EnrollmentMessage(serializers.Serializer):
                 }
             seen.setdefault(request_id, index)
         if errors:
-            raise serializers.ValidationError(errors)
+            # Keyed by index, as DRF's ListField reports its items; djangorestframework-stubs allow only str keys.
+            raise serializers.ValidationError(errors)  # type: ignore[arg-type]
         return requests

@@ -21,7 +21,7 @@ from flows.enrollment_sync.samples import sync_request
 from flows.enrollment_sync.serializers import SyncRequest
 from flows.headend_registrations.services import registrations_from_ack
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.messages import message_reopen
 from hub.models import Item, Message, System
 from hub.payload import validated
@@ -49,8 +49,8 @@ def derms_enrollment(payload: dict) -> dict:
 
 def acknowledged_outcome(sync: EnrollmentSync) -> Outcome:
     if sync.derms_ack_type == "ERROR":
-        return Outcome(Item.Status.ERROR, error=sync.derms_message or "Refused by DERMS")
-    return Outcome(Item.Status.SUCCESS)
+        return Outcome(OutcomeStatus.ERROR, error=sync.derms_message or "Refused by DERMS")
+    return Outcome(OutcomeStatus.SUCCESS)
 
 
 def outcome_of(sync: EnrollmentSync, result: partners.Result) -> Outcome:
@@ -58,8 +58,8 @@ def outcome_of(sync: EnrollmentSync, result: partners.Result) -> Outcome:
     if sync.state == EnrollmentSync.State.ACKNOWLEDGED:
         return acknowledged_outcome(sync)
     if result.technical:
-        return Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
-    return Outcome(Item.Status.SUCCESS, response=result.body)
+        return Outcome(OutcomeStatus.TECHNICAL, error=result.error, response=result.body)
+    return Outcome(OutcomeStatus.SUCCESS, response=result.body)
 
 
 class EnrollmentSyncs(Flow):

@@ -18,7 +18,7 @@ from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import ProgramEvent
 from hub import partners
 from hub.activity import activity_record
-from hub.flow import Accepted, Flow, Outcome
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.models import Item, Message, System
 from hub.notify import email_send
 from hub.payload import validated
@@ -80,7 +80,7 @@ class EventCancellations(Flow):
             if ProgramEvent.objects.filter(event_id=item.key, status=ProgramEvent.Status.CANCELLED).exists():
                 # Cancelled already (by an earlier cancellation, perhaps while this one waited): nothing to send.
                 activity_record(message=message, kind="already_cancelled", text=f"Event {item.key} is CANCELLED")
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
                 continue
             operation, body = dacs_cancellation(item.key, item.data.get("text", ""), settings.DACS_CANCELLATION_MODE)
             result = partners.call(operation, json_body=body, message=message, item=item)

@@ -19,7 +19,7 @@ from flows.event_opt_outs.models import EventOptOut
 from flows.event_opt_outs.samples import opt_out
 from flows.event_opt_outs.serializers import OptOutMessage
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.models import Item, Message, System
 from hub.notify import email_send
 from hub.payload import Rejection, validated
@@ -36,17 +36,17 @@ def renamed(payload: dict, key: str) -> dict:
 def derms_ack_outcome(result: partners.Result) -> Outcome:
     """DERMS's `{"ackType", "message"}` answer: SUCCESS, ERROR (a business error, not retried) or technical."""
     if result.technical:
-        return Outcome(Outcome.TECHNICAL, error=result.error, response=result.body)
+        return Outcome(OutcomeStatus.TECHNICAL, error=result.error, response=result.body)
     if not result.ok:
-        return Outcome(Item.Status.ERROR, error=result.error or "Refused by DERMS", response=result.body)
+        return Outcome(OutcomeStatus.ERROR, error=result.error or "Refused by DERMS", response=result.body)
     body = result.body if isinstance(result.body, dict) else {}
     ack = str(body.get("ackType") or "").upper()
     if ack == "SUCCESS":
-        return Outcome(Item.Status.SUCCESS, response=result.body)
+        return Outcome(OutcomeStatus.SUCCESS, response=result.body)
     if ack == "ERROR":
-        return Outcome(Item.Status.ERROR, error=str(body.get("message") or "Refused by DERMS"), response=result.body)
+        return Outcome(OutcomeStatus.ERROR, error=str(body.get("message") or "Refused by DERMS"), response=result.body)
     error = f"DERMS answered {result.status} without an ackType of SUCCESS or ERROR"
-    return Outcome(Item.Status.ERROR, error=error, response=result.body)
+    return Outcome(OutcomeStatus.ERROR, error=error, response=result.body)
 
 
 class EventOptOuts(Flow):

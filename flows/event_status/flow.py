@@ -22,7 +22,7 @@ from flows.event_status.samples import status_update
 from flows.event_status.serializers import StatusUpdateMessage
 from hub import partners
 from hub.activity import activity_record
-from hub.flow import Accepted, Flow, Outcome, ack_type
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus, ack_type
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
 from hub.payload import validated
@@ -128,18 +128,18 @@ class EventStatusUpdates(Flow):
                 services.update_not_applied(
                     update=update, state=StatusUpdate.State.ERROR, error=text, cancel_failed=False
                 )
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=text)
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=text)
                 continue
             if update.status == EventStatus.CANCELLED and services.event_already_cancelled(event_id=item.key):
                 activity_record(message=message, kind="already_cancelled", text=f"Event {item.key} is CANCELLED")
                 services.update_applied(update=update, unchanged=True)
-                outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+                outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
                 continue
             try:
                 operation, body = dacs_request(update, item)
             except MissingTranslation as exc:
                 services.update_not_applied(update=update, state=StatusUpdate.State.ERROR, error=str(exc))
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=str(exc))
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=str(exc))
                 continue
             result = partners.call(operation, json_body=body, message=message, item=item)
             if result.ok:
@@ -147,7 +147,7 @@ class EventStatusUpdates(Flow):
             elif not result.technical:
                 services.update_not_applied(update=update, state=StatusUpdate.State.ERROR, error=result.error)
             outcomes[item.id] = Outcome.of(result)
-        if any(outcome.status != Outcome.TECHNICAL for outcome in outcomes.values()):
+        if any(outcome.status != OutcomeStatus.TECHNICAL for outcome in outcomes.values()):
             services.update_wake_next(update=update)  # it may go once this run lets go of the event's lock
         return outcomes
 

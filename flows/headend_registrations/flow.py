@@ -19,7 +19,7 @@ from flows.headend_registrations import services
 from flows.headend_registrations.samples import registration_message
 from flows.headend_registrations.serializers import MAX_DEVICES, RegistrationMessage
 from hub import partners
-from hub.flow import Accepted, Flow, Outcome, correlated
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus, correlated
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
 from hub.notify import email_send
@@ -104,7 +104,7 @@ class HeadendRegistrations(Flow):
             try:
                 devices.append(dacs_device(item.data))
             except MissingTranslation as exc:
-                outcomes[item.id] = Outcome(Item.Status.ERROR, error=str(exc))
+                outcomes[item.id] = Outcome(OutcomeStatus.ERROR, error=str(exc))
                 continue
             sendable.append(item)
         if not sendable:

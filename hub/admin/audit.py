@@ -131,13 +131,14 @@ class NotificationAdmin(ReadOnlyAdmin):
     def status_shown(self, obj: Notification) -> str:
         """What support staff want to know at a glance: sent, still trying, or given up."""
         limit = settings.RETRY_ATTEMPTS
-        return {
+        shown: dict[str, str] = {
             Notification.Status.QUEUED: "Queued",
             Notification.Status.SENDING: f"Sending (attempt {obj.attempts} of {limit})",
             Notification.Status.RETRY: f"Retrying ({obj.attempts} of {limit} attempts failed)",
             Notification.Status.SENT: "Sent",
             Notification.Status.FAILED: f"FAILED after {obj.attempts} attempt(s)",
-        }.get(obj.status, obj.status)
+        }
+        return shown.get(obj.status, obj.status)
 
     def has_send_again_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("hub.resend_notification")

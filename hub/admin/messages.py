@@ -99,7 +99,7 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
             },
         ),
     )
-    readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
+    readonly_fields = [f for section in fieldsets for f in section[1]["fields"] if isinstance(f, str)]
 
     # --- the list ---------------------------------------------------------------
     def get_changelist(self, request, **kwargs):

@@ -72,7 +72,8 @@ def key_sources() -> tuple[tuple[type[models.Model], str, str], ...]:
         keys = [
             f.name
             for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField) and (f.db_index or f.unique) and not f.choices
+            # django-stubs leave out Field.db_index, which Field.__init__ sets on every field.
+            if isinstance(f, models.CharField) and (f.db_index or f.unique) and not f.choices  # type: ignore[attr-defined]
         ]
         paths = links_to_message(model) if keys else []
         sources.extend((model, key, link) for key in keys for link in paths)

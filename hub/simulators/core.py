@@ -39,6 +39,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from hub.inbound import user_system
 from hub.simulators.models import SimKnobs, SimRecord
@@ -126,7 +127,7 @@ def operator_required(view):
         user = request.user if request.user.is_authenticated else None
         try:
             for scheme in (BasicAuthentication(), TokenAuthentication()):
-                user = user or (scheme.authenticate(request) or (None,))[0]
+                user = user or (scheme.authenticate(Request(request)) or (None,))[0]
         except AuthenticationFailed as exc:
             user, reason = None, str(exc.detail)
         else:

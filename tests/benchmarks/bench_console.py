@@ -63,7 +63,9 @@ def login(hub: Hub) -> requests.Session:
     )
     session = requests.Session()
     page = session.get(f"{hub.base}/admin/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None, "no CSRF token on the login page"
+    token = found.group(1)
     session.post(
         f"{hub.base}/admin/login/",
         timeout=30,
@@ -98,9 +100,11 @@ def run() -> list[str]:
             lines.append(f"made {COUNT:,} messages and {2 * COUNT:,} items in {fill(hub.database_url):.0f} s")
             session = login(hub)
             with psycopg.connect(hub.database_url) as conn:
-                middle, tracking = conn.execute(
+                row = conn.execute(
                     "SELECT id, tracking_id FROM hub_message WHERE message_key = %s", [f"BENCH-{COUNT // 2}"]
                 ).fetchone()
+                assert row is not None
+                middle, tracking = row
             admin = f"{hub.base}/admin/"
             busiest = "flow=enrollment_requests&status=COMPLETED&p=50"
             pages = {

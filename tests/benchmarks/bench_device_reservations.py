@@ -46,8 +46,8 @@ def run() -> list[str]:
                 what="the acknowledgement",
             )
             elapsed = time.monotonic() - started
-            worker_peak = max(group_peaks(hub.worker.pid).values())
-            web_peak = max(group_peaks(hub.web.pid).values())
+            worker_peak = max(group_peaks(hub.process("worker").pid).values())
+            web_peak = max(group_peaks(hub.process("web").pid).values())
             concurrency = int(hub.env.get("PARTNER_CONCURRENCY", 16))
         finally:
             hub.stop()

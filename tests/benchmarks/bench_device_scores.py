@@ -46,6 +46,7 @@ def measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
     """Wall seconds, peak resident MB and output of a child process."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
     out = proc.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -55,8 +56,8 @@ def measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
 
 
 def run() -> list[str]:
-    with tempfile.TemporaryDirectory(prefix="bench-scores-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="bench-scores-") as name:
+        tmp = Path(name)
         inbox = tmp / "inbox"
         inbox.mkdir()
         score = inbox / "SDCSE_bench.csv"
@@ -102,7 +103,9 @@ def run() -> list[str]:
                     seconds, peak, out = measured([*manage, "transfer_scores"], env)
                     hub_s.append(seconds)
                     hub_mb.append(peak)
-                    run_s.append(float(re.search(r"bytes in ([0-9.]+) s", out).group(1)))
+                    took = re.search(r"bytes in ([0-9.]+) s", out)
+                    assert took is not None, out
+                    run_s.append(float(took.group(1)))
                     (inbox / f"Sent-{score.name}").rename(score)  # the same file again for the next round
             received = derms.received
         finally:

@@ -93,14 +93,14 @@ def run() -> list[str]:
             timings = [line.split() for line in hub.manage("shell", "-c", TIMINGS).stdout.splitlines()[-2:]]
 
             burst = Checks(hub, "B")
-            cpu_before = group_cpu_seconds(hub.worker.pid), group_cpu_seconds(hub.web.pid)
+            cpu_before = group_cpu_seconds(hub.process("worker").pid), group_cpu_seconds(hub.process("web").pid)
             burst_started = time.time()
             with ThreadPoolExecutor(SENDERS) as pool:
                 list(pool.map(burst.ask, range(BURST)))
             burst_trips = burst.wait()
             burst_span = max(burst.sent[key] + trip for key, trip in burst_trips.items()) - burst_started
-            worker_cpu = group_cpu_seconds(hub.worker.pid) - cpu_before[0]
-            web_cpu = group_cpu_seconds(hub.web.pid) - cpu_before[1]
+            worker_cpu = group_cpu_seconds(hub.process("worker").pid) - cpu_before[0]
+            web_cpu = group_cpu_seconds(hub.process("web").pid) - cpu_before[1]
         finally:
             hub.stop()
     trips = list(steady_trips.values())

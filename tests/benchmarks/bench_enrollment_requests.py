@@ -51,11 +51,11 @@ def run() -> list[str]:
                 what="the overall response",
             )
             elapsed = time.monotonic() - started
-            worker_peak = max(group_peaks(hub.worker.pid).values())
-            web_peak = max(group_peaks(hub.web.pid).values())
+            worker_peak = max(group_peaks(hub.process("worker").pid).values())
+            web_peak = max(group_peaks(hub.process("web").pid).values())
             call_ms = shell_last_line(hub.env, CALL_TIMES)
-            worker_cpu = group_cpu_seconds(hub.worker.pid)
-            web_cpu = group_cpu_seconds(hub.web.pid)
+            worker_cpu = group_cpu_seconds(hub.process("worker").pid)
+            web_cpu = group_cpu_seconds(hub.process("web").pid)
             concurrency = int(hub.env.get("PARTNER_CONCURRENCY", 16))
         finally:
             hub.stop()

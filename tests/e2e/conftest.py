@@ -6,7 +6,7 @@ from tests.e2e.harness import Hub
 @pytest.fixture
 def hub_factory(tmp_path):
     """Start a hub with extra environment settings; every hub started is stopped at the end."""
-    started = []
+    started: list[Hub] = []
 
     def start(**env) -> Hub:
         hub = Hub(tmp_path / f"hub{len(started)}", **env)

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,7 +89,9 @@ class Hub:
         self.manage("migrate", "--noinput")
         for system in ("DERMS", "DACS"):
             out = self.manage("partner_account", system, f"{system.lower()}-e2e", "--token").stdout
-            self.tokens[system] = re.search(r"token: (\w+)", out).group(1)
+            found = re.search(r"token: (\w+)", out)
+            assert found is not None, out
+            self.tokens[system] = found.group(1)
         if self.web_processes:
             self.web = self._spawn(
                 "-m",
@@ -128,10 +131,18 @@ class Hub:
     def start_worker(self) -> None:
         self.worker = self._spawn("qcluster", log="worker")
 
+    def process(self, role: str) -> subprocess.Popen:
+        """The running `web` or `worker`, each the leader of a process group of its own."""
+        process = {"web": self.web, "worker": self.worker}[role]
+        if process is None:
+            raise RuntimeError(f"the hub's {role} is not running")
+        return process
+
     def kill_worker(self) -> None:
         """SIGKILL the whole cluster, as a crashed host would lose it."""
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(timeout=10)
+        worker = self.process("worker")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
 
     def stop(self) -> None:
         """Stop both process groups; the test is over, so nothing is waited for gracefully
@@ -187,14 +198,14 @@ class Hub:
         """The stand-ins' knobs and records ask for an account of the hub: the DERMS partner's token."""
         return {"Authorization": f"Token {self.tokens['DERMS']}"}
 
-    def emails(self) -> list:
+    def emails(self) -> list[Message]:
         if not self.mail_dir.exists():
             return []
         # Django's file backend appends every message to a file named by the second and the backend
         # object's id, so two emails sent in one second by one process can share a file; each message
         # ends with a line of 79 dashes, and one still being written (no such line yet) is not counted.
         separator = b"\n" + b"-" * 79 + b"\n"
-        mails = []
+        mails: list[Message] = []
         for path in sorted(self.mail_dir.iterdir()):
             *complete, _partial = path.read_bytes().split(separator)
             mails.extend(message_from_bytes(raw) for raw in complete)

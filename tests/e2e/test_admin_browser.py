@@ -47,6 +47,7 @@ def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    assert CHROMIUM, "chromium is not installed (chromedriver is)"
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -94,8 +95,8 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     from selenium.webdriver.support.ui import WebDriverWait
 
     server = stand_ins
-    UserFactory(username="derms", groups=["DERMS"])
-    UserFactory(username="maria", is_staff=True, groups=["Support"])
+    UserFactory.create(username="derms", groups=["DERMS"])
+    UserFactory.create(username="maria", is_staff=True, groups=["Support"])
     knobs(server, "dacs", down=True)
     knobs(server, "derms")
     body = enrollment_message("DRMS-ENR-BROWSER-1", 2)

@@ -78,6 +78,7 @@ def run_local(env: dict, *args: str) -> subprocess.Popen:
 
 def until_ready(proc: subprocess.Popen) -> list[str]:
     """The lines run_local printed up to its last line of instructions."""
+    assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
         lines.append(line)
@@ -105,7 +106,7 @@ def test_it_stops_every_process_it_started_on_ctrl_c_and_says_so_for_duplicates(
         lines = until_ready(proc)
         wait_for(lambda: len(processes_of(tmp_path)) >= EVERY_PROCESS, timeout=60, what="the worker cluster")
         os.killpg(proc.pid, signal.SIGINT)
-        lines += proc.stdout.readlines()
+        lines += proc.stdout.readlines() if proc.stdout else []
         assert proc.wait(timeout=60) == 0, "".join(lines)
         assert lines[-1] == "stopped\n"
         assert processes_of(tmp_path) == []

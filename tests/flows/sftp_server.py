@@ -73,11 +73,11 @@ class SftpServer:
 
     def start(self) -> SftpServer:
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation directory
-        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.config)], stderr=subprocess.PIPE)
+        self.process = process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(self.config)], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"sshd exited: {self.process.stderr.read().decode()}")
+            if process.poll() is not None:
+                raise RuntimeError(f"sshd exited: {process.communicate()[1].decode()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return self
@@ -87,7 +87,9 @@ class SftpServer:
 
     def sessions(self) -> list[int]:
         """Process ids of the sshd processes serving connections (children of the listener)."""
-        found = []
+        found: list[int] = []
+        if self.process is None:
+            return found
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:

@@ -1,7 +1,9 @@
 """Flow 4 with a local source folder and DERMS as a real HTTP server on loopback."""
 
 import threading
+from datetime import timedelta
 
+import paramiko
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -11,6 +13,8 @@ from django_q.models import Schedule
 
 from flows.device_scores.demo import score_csv
 from flows.device_scores.models import ScoreFile, ScoreRun
+from flows.device_scores.remote import RemoteError, location_parse
+from flows.device_scores.sources import Entry, SftpSource
 from flows.device_scores.step import score_progress
 from flows.device_scores.transfer import transfer_run
 from hub import partners
@@ -182,7 +186,7 @@ def test_a_live_claim_holds_a_file_and_a_stale_one_is_taken_back(inbox, derms, s
     assert derms.received == [] and names(inbox) == ["SDCSE_1.csv"]
 
     ScoreFile.objects.filter(pk=claim.pk).update(
-        heartbeat_at=timezone.now() - timezone.timedelta(seconds=settings.SCORE_CLAIM_STALE_S + 1)
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.SCORE_CLAIM_STALE_S + 1)
     )
     result = run()
     assert derms.names() == ["SDCSE_1.csv"] and result.files_sent == 1
@@ -194,11 +198,11 @@ def test_a_live_claim_holds_a_file_and_a_stale_one_is_taken_back(inbox, derms, s
 def test_a_second_run_never_sends_a_file_the_first_one_holds(inbox, derms):
     for n in (1, 2, 3):
         drop(inbox, f"SDCSE_{n}.csv", score_csv(n), age_s=100 - n)
-    nested = []
+    nested: list[ScoreRun] = []
 
     def second_run(sender, file, phase, done, **kwargs):
         if file.name == "SDCSE_1.csv" and phase == "send" and not nested:
-            Lease.objects.update(expires_at=timezone.now() - timezone.timedelta(seconds=1))  # as if it hung
+            Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # as if it hung
             nested.append(run())
 
     score_progress.connect(second_run)
@@ -305,8 +309,9 @@ def test_a_rename_never_overwrites_an_earlier_sent_or_error_file(inbox, derms):
 
 @pytest.fixture
 def oauth2_tokens(settings):
-    """A real token endpoint for DERMS: `token-1`, `token-2`… one per request, in `.issued`."""
-    issued = []
+    """A real token endpoint for DERMS: `token-1`, `token-2`… one per request; yields the Authorization
+    headers of the token requests."""
+    issued: list[str] = []
 
     def token_endpoint(request):
         issued.append(request.headers["Authorization"])
@@ -324,8 +329,7 @@ def oauth2_tokens(settings):
             },
         }
         partners._tokens.clear()
-        tokens.issued = issued
-        yield tokens
+        yield issued
     partners._tokens.clear()
 
 
@@ -334,7 +338,7 @@ def test_an_expired_oauth2_token_is_renewed_and_the_file_sent_again_in_the_same_
     derms.answer = lambda received: 401 if received.headers["Authorization"] == "Bearer token-1" else 202
     drop(inbox, "SDCSE_1.csv", score_csv(40_000))
     result = run()
-    issued = oauth2_tokens.issued
+    issued = oauth2_tokens
     assert len(issued) == 2 and all(header.startswith("Basic ") for header in issued)
     assert [r.headers["Authorization"] for r in derms.received] == ["Bearer token-1", "Bearer token-2"]
     assert derms.received[1].intact and derms.bodies["SDCSE_1.csv"] == score_csv(40_000)
@@ -350,6 +354,17 @@ def test_a_file_is_sent_at_most_twice_when_derms_refuses_the_renewed_token_too(i
     derms.answer = lambda received: 401
     drop(inbox, "SDCSE_1.csv", score_csv(2))
     result = run()
-    assert derms.names() == ["SDCSE_1.csv", "SDCSE_1.csv"] and len(oauth2_tokens.issued) == 2
+    assert derms.names() == ["SDCSE_1.csv", "SDCSE_1.csv"] and len(oauth2_tokens) == 2
     assert names(inbox) == ["Error-SDCSE_1.csv"]
     assert result.files.get().destination_status == 401
+
+
+def test_a_file_an_sftp_server_lists_without_size_or_time_is_reported_not_guessed():
+    source = SftpSource.__new__(SftpSource)  # no connection: only the reading of what the server listed
+    source.location = location_parse("sftp://hub@scores.example/inbox", setting="SCORE_SOURCE_URL")
+    attrs = paramiko.SFTPAttributes()
+    attrs.st_size, attrs.st_mtime = 10, 1_700_000_000
+    assert source._entry("SDCSE_1.csv", attrs) == Entry("SDCSE_1.csv", 10, 1_700_000_000.0)
+    attrs.st_size = None
+    with pytest.raises(RemoteError, match="gives no size or modification time for SDCSE_1.csv"):
+        source._entry("SDCSE_1.csv", attrs)

@@ -116,7 +116,8 @@ def test_send_again_renames_an_error_file_back_and_sends_it(inbox, derms, client
     assert derms.names() == ["SDCSE_1.csv", "SDCSE_1.csv"]
     failed.refresh_from_db()
     assert "to be sent again by support" in failed.error
-    assert ScoreRun.objects.first().trigger == ScoreRun.Trigger.ADMIN
+    latest = ScoreRun.objects.first()
+    assert latest is not None and latest.trigger == ScoreRun.Trigger.ADMIN
 
 
 def test_send_again_refuses_a_file_that_was_sent(inbox, derms, client):

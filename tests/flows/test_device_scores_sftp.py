@@ -7,13 +7,15 @@ from django.test import TestCase
 
 from flows.device_scores.demo import score_csv
 from flows.device_scores.models import ScoreFile, ScoreRun
+from flows.device_scores.sources import SftpSource, Source
 from flows.device_scores.step import score_progress
 from flows.device_scores.transfer import transfer_run
-from tests.flows import score_fixtures, sftp_server
+from tests.flows import score_fixtures
+from tests.flows import sftp_server as sftp_server_module
 from tests.flows.score_fixtures import BAD_HEADER, drop
 
 pytestmark = pytest.mark.django_db
-derms, sftp_server = score_fixtures.derms, sftp_server.sftp_server
+derms, sftp_server = score_fixtures.derms, sftp_server_module.sftp_server
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def test_a_connection_dropped_mid_file_leaves_the_source_and_the_next_run_takes_
     settings.SCORE_SFTP_REQUEST_BYTES = 4096  # few bytes in flight, so the drop lands mid-file
     data = score_csv(120_000)  # about 6 MB
     drop(remote, "SDCSE_1.csv", data)
-    dropped = []
+    dropped: list[int] = []
 
     def drop_connection(sender, file, phase, done, **kwargs):
         if phase == "read" and not dropped:
@@ -179,13 +181,22 @@ def test_requests_larger_than_the_server_answers_are_completed_piece_by_piece(re
         source.close()
 
 
+def cipher(source: Source) -> str:
+    """The cipher an SFTP source's connection uses from the server."""
+    assert isinstance(source, SftpSource)
+    transport = source.client.get_transport()
+    assert transport is not None
+    # types-paramiko leaves out Transport.remote_cipher, set once the keys are exchanged.
+    return transport.remote_cipher  # type: ignore[attr-defined]
+
+
 def test_aes_gcm_is_chosen_where_offered_and_a_server_without_it_still_connects(remote, settings, tmp_path):
     from flows.device_scores.sources import source_open
     from tests.flows.sftp_server import SftpServer
 
     source = source_open()
     try:
-        assert source.client.get_transport().remote_cipher == "aes128-gcm@openssh.com"
+        assert cipher(source) == "aes128-gcm@openssh.com"
     finally:
         source.close()
 
@@ -197,7 +208,7 @@ def test_aes_gcm_is_chosen_where_offered_and_a_server_without_it_still_connects(
         (remote / "SDCSE_ctr.csv").write_bytes(b"x" * 300_000)
         source = source_open()
         try:
-            assert source.client.get_transport().remote_cipher == "aes128-ctr"  # paramiko's first choice of the rest
+            assert cipher(source) == "aes128-ctr"  # paramiko's first choice of the rest
             assert b"".join(source.read("SDCSE_ctr.csv")) == b"x" * 300_000
         finally:
             source.close()

@@ -112,7 +112,8 @@ def test_a_response_that_overtakes_the_forward_is_paired(dacs_client, derms_clie
     message_process(check_message.id)
     check = StatusCheck.objects.get(check_message=check_message)
     assert check.state == "ANSWERED", "the forward finishing later must not move the state back"
-    assert check.forwarded_at is not None and check.answered_at <= check.forwarded_at
+    assert check.forwarded_at is not None and check.answered_at is not None
+    assert check.answered_at <= check.forwarded_at
     assert check.response_message_id == overtaking[0].id
     assert [b["responseDetail"]["result"]["status"] for b in fake.to_dacs()] == ["SUCCESS"]
     check_message.refresh_from_db()

@@ -60,7 +60,7 @@ def test_a_bad_check_is_400_naming_the_field_and_stored(dacs_client, body, field
     assert resp.json()["error"] == "validation_failed" and field in resp.json()["details"]
     assert resp.json()["message"].startswith(f"{field}:")
     message = stored(resp)
-    assert message.status == Message.Status.REJECTED and json.loads(bytes(message.raw_body)) == body
+    assert message.status == Message.Status.REJECTED and json.loads(message.stored_body()) == body
     assert not StatusCheck.objects.exists() and message.items.count() == 0
 
 

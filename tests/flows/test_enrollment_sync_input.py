@@ -40,7 +40,7 @@ def test_a_bad_sync_is_400_naming_the_field_and_stored(dacs_client, body, field)
     assert resp.json()["error"] == "validation_failed" and field in resp.json()["details"], resp.json()
     assert resp.json()["message"].startswith(f"{field}:")
     message = stored(resp)
-    assert message.status == Message.Status.REJECTED and json.loads(bytes(message.raw_body)) == body
+    assert message.status == Message.Status.REJECTED and json.loads(message.stored_body()) == body
     assert not EnrollmentSync.objects.exists()
 
 

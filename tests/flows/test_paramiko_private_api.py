@@ -15,9 +15,9 @@ from paramiko import buffered_pipe, channel, sftp
 from flows.device_scores.pipe import GatheringPipe
 from flows.device_scores.remote import location_parse, sftp_connect
 from flows.device_scores.sftp_read import PipelinedRead
-from tests.flows import sftp_server
+from tests.flows import sftp_server as sftp_server_module
 
-sftp_server = sftp_server.sftp_server
+sftp_server = sftp_server_module.sftp_server
 
 # name → the parameters it must take, as `inspect.signature` shows them.
 METHODS = {

@@ -52,6 +52,7 @@ def test_it_answers_an_enrollment_collection_with_failure_and_the_reason_on_unfi
     flow = flow_for("enrollment_requests")
     flow.settle(message, reason=REASON)
     body = flow.failure_reply(message, reason=REASON)
+    assert body is not None
     assert body["messageId"] == "ENR-D" and body["ackType"] == "FAILURE"
     assert [(r["responseCode"], r["enrollmentId"], r["message"]) for r in body["responses"]] == [
         ("SUCCESS", "E-1", None),
@@ -134,6 +135,7 @@ def test_it_leaves_a_reservation_event_settled_and_its_devices_not_pending(derms
     }
     assert set(EventDevice.objects.filter(seq__gte=3).values_list("error", flat=True)) == {REASON}
     body = flow.failure_reply(message, reason=REASON)
+    assert body is not None
     assert (body["ackType"], body["deviceCount"], body["reservedCount"], body["failedCount"]) == ("FAILURE", 5, 2, 3)
     assert [(f["recordId"], f["nicId"], f["message"]) for f in body["failures"]] == [
         (3, nic(3), "Device not enrolled"),
@@ -149,6 +151,7 @@ def test_a_reservation_ended_before_its_devices_were_read_fails_its_event_and_co
     flow.settle(message, reason=REASON)
     assert ProgramEvent.objects.get().status == ProgramEvent.Status.FAILED
     body = flow.failure_reply(message, reason=REASON)
+    assert body is not None
     assert (body["ackType"], body["deviceCount"], body["reservedCount"], body["failedCount"]) == ("FAILURE", 4, 0, 4)
 
 
@@ -166,6 +169,7 @@ def test_a_derms_response_ended_before_it_reached_dacs_answers_the_check_and_owe
     assert (check.state, check.response_code, check.response_text) == (StatusCheck.State.ANSWERED, "FAILURE", REASON)
     assert flow_for("device_status_checks").failure_reply(check_message, reason=REASON) is None
     body = flow.failure_reply(message, reason=REASON)
+    assert body is not None
     assert body["responseDetail"]["transactionId"] == "CD-R"
     assert body["responseDetail"]["result"] == {"status": "FAILURE", "message": REASON}
     assert not flow.reply_due(message)
@@ -185,4 +189,5 @@ def test_a_derms_acknowledgement_ended_before_it_was_recorded_fails_the_sync_and
     sync_message.refresh_from_db()
     assert sync_message.status == Message.Status.QUEUED
     body = flow_for("enrollment_syncs").reply(sync_message)
+    assert body is not None
     assert body["status"] == "FAILURE" and REASON in body["message"]

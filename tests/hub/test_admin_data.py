@@ -17,7 +17,7 @@ def console_user(role: str) -> User:
     """'super', 'Support' or 'Business users': a staff account of that role."""
     if role == "super":
         return User.objects.create_superuser("root", password="secret-pass-123")
-    return UserFactory(username=role.split()[0].lower(), is_staff=True, groups=[role])
+    return UserFactory.create(username=role.split()[0].lower(), is_staff=True, groups=[role])
 
 
 def failed_enrollment(

@@ -73,6 +73,7 @@ def test_it_refuses_add_pages_to_business_users(client, filled):
 
     assert client.get(model_url(Lookup, "add")).status_code == 403
     lookup = Lookup.objects.first()
+    assert lookup is not None
     response = client.post(
         model_url(Lookup, "change", lookup.pk),
         {"kind": lookup.kind, "source": lookup.source, "target": "CHANGED", "description": ""},

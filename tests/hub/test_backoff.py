@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hub.flow import Outcome
+from hub.flow import Outcome, OutcomeStatus
 from hub.models import Item
 from hub.outcomes import item_apply_outcomes
 from hub.retry import backoff_s, retries_exhausted
@@ -54,7 +54,7 @@ def test_retries_end_after_retry_attempts_or_retry_window_s(retries):
 def test_it_fails_an_item_whose_first_failure_is_older_than_the_window_with_attempts_left(retries):
     first = timezone.now() - timedelta(seconds=3601)
     item = Item(id=1, seq=1, attempts=2, first_failed_at=first, status=Item.Status.RETRY)
-    item_apply_outcomes(items=[item], outcomes={1: Outcome(status=Outcome.TECHNICAL, error="HTTP 503")})
+    item_apply_outcomes(items=[item], outcomes={1: Outcome(status=OutcomeStatus.TECHNICAL, error="HTTP 503")})
     assert (item.status, item.attempts, item.next_attempt_at) == (Item.Status.FAILURE, 3, None)
     assert item.first_failed_at == first and item.last_error == "HTTP 503"
 
@@ -62,6 +62,6 @@ def test_it_fails_an_item_whose_first_failure_is_older_than_the_window_with_atte
 def test_it_retries_an_item_inside_the_window(retries):
     first = timezone.now() - timedelta(seconds=60)
     item = Item(id=1, seq=1, attempts=2, first_failed_at=first, status=Item.Status.RETRY)
-    item_apply_outcomes(items=[item], outcomes={1: Outcome(status=Outcome.TECHNICAL, error="HTTP 503")})
+    item_apply_outcomes(items=[item], outcomes={1: Outcome(status=OutcomeStatus.TECHNICAL, error="HTTP 503")})
     assert item.status == Item.Status.RETRY
-    assert item.next_attempt_at - timezone.now() <= timedelta(seconds=300)
+    assert item.next_attempt_at is not None and item.next_attempt_at - timezone.now() <= timedelta(seconds=300)

@@ -24,7 +24,7 @@ def post(client, message_id):
 
 def test_it_accepts_while_the_backlog_is_at_the_limit(derms_client):
     MessageFactory.create_batch(2, status=Message.Status.QUEUED)
-    MessageFactory(status=Message.Status.PROCESSING)
+    MessageFactory.create(status=Message.Status.PROCESSING)
     assert post(derms_client, "M-1").status_code == 202
 
 
@@ -37,7 +37,7 @@ def test_it_answers_429_with_retry_after_past_the_limit_and_stores_the_request(d
     assert body["error"] == "overloaded" and "3" in body["message"]
     stored = Message.objects.get(tracking_id=body["trackingId"])
     assert stored.status == Message.Status.REJECTED and stored.http_status == 429
-    assert json.loads(bytes(stored.raw_body))["messageId"] == "M-LATE"
+    assert json.loads(stored.stored_body())["messageId"] == "M-LATE"
 
 
 def test_finished_and_rejected_messages_do_not_count(derms_client):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from flows.enrollment_requests.samples import enrollment_message
 from hub import partners
 from hub.claims import Abandoned, MessageClaim, claim_in_force
-from hub.flow import Outcome
+from hub.flow import Outcome, OutcomeStatus
 from hub.messages import message_discard, message_resubmit
 from hub.models import Item, Message, OutboundCall
 from hub.outcomes import RecordBuffer, item_apply_outcomes, outcomes_save
@@ -93,11 +93,11 @@ def test_it_fails_a_message_whose_every_run_raises_after_retry_attempts_runs(
 # --- a lost claim writes nothing and calls no partner -----------------------------------------------
 @pytest.mark.django_db
 def test_it_writes_no_outcome_once_the_claim_is_lost_but_keeps_the_call_records():
-    message = MessageFactory()
+    message = MessageFactory.create()
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
     Message.objects.filter(id=message.id).update(claim="")  # as a discard or a takeover does
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS, external_id="E-1")})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS, external_id="E-1")})
     with pytest.raises(Abandoned):
         outcomes_save(claim=claim, items=[item], calls=[a_call(message, item)])
     assert claim.lost
@@ -110,10 +110,10 @@ def test_it_writes_no_outcome_once_the_claim_is_lost_but_keeps_the_call_records(
 
 @pytest.mark.django_db
 def test_it_writes_outcomes_while_the_claim_is_held():
-    message = MessageFactory()
+    message = MessageFactory.create()
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS, external_id="E-1")})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS, external_id="E-1")})
     RecordBuffer(claim).add([item], [a_call(message, item)])
     item.refresh_from_db()
     assert (item.status, item.attempts, item.external_id) == (Item.Status.SUCCESS, 1, "E-1")
@@ -121,11 +121,11 @@ def test_it_writes_outcomes_while_the_claim_is_held():
 
 @pytest.mark.django_db
 def test_the_group_commit_raises_abandoned_to_every_sender_once_the_claim_is_lost():
-    message = MessageFactory()
+    message = MessageFactory.create()
     item = Item.objects.create(message=message, seq=0, key="1", data={})
     claim = claimed(message)
     Message.objects.filter(id=message.id).update(claim="")
-    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(Item.Status.SUCCESS)})
+    item_apply_outcomes(items=[item], outcomes={item.id: Outcome(OutcomeStatus.SUCCESS)})
     records = RecordBuffer(claim)
     with pytest.raises(Abandoned):
         records.add([item], [a_call(message, item)])
@@ -136,7 +136,7 @@ def test_the_group_commit_raises_abandoned_to_every_sender_once_the_claim_is_los
 
 @pytest.mark.django_db
 def test_a_partner_call_under_a_lost_claim_raises_before_any_request(settings):
-    message = MessageFactory()
+    message = MessageFactory.create()
     with ScriptedServer(lambda request: (200, {"status": "OK"})) as dacs:
         settings.PARTNERS = {**settings.PARTNERS, "DACS": {**settings.PARTNERS["DACS"], "base_url": dacs.url}}
         claim = claimed(message)
@@ -173,7 +173,7 @@ def test_run_parallel_starts_no_unit_after_one_raised(workers):
 
 
 def test_run_parallel_runs_every_unit_when_none_raises():
-    done = []
+    done: list[int] = []
     run_parallel(done.append, list(range(30)), 3, slot=always)
     assert sorted(done) == list(range(30))
 
@@ -294,8 +294,8 @@ def test_the_sweeper_fails_a_message_whose_worker_died_retry_attempts_times(
 @pytest.mark.django_db
 def test_the_sweeper_closes_a_message_left_received(settings):
     settings.RECEIVED_STALE_S = 60
-    left = MessageFactory(status=Message.Status.RECEIVED)
-    fresh = MessageFactory(status=Message.Status.RECEIVED)
+    left = MessageFactory.create(status=Message.Status.RECEIVED)
+    fresh = MessageFactory.create(status=Message.Status.RECEIVED)
     Message.objects.filter(id=left.id).update(received_at=timezone.now() - timedelta(seconds=61))
     assert sweep_once()["unanswered"] == 1
     left.refresh_from_db()
@@ -378,7 +378,7 @@ def test_waiting_for_a_partner_slot_costs_a_few_queries_not_a_poll(settings):
 
 @pytest.mark.django_db
 def test_the_sweeper_enqueues_a_due_reply_once_not_on_every_pass(django_capture_on_commit_callbacks):
-    message = MessageFactory(
+    message = MessageFactory.create(
         status=Message.Status.DISCARDED,
         reply_status=Message.Reply.RETRY,
         reply_attempts=1,

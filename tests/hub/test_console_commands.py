@@ -34,7 +34,7 @@ def test_it_resubmits_by_id_and_records_the_reason(failed):
 
 
 def test_it_retries_only_failed_items_of_every_failed_message_of_a_flow(failed):
-    done = MessageFactory(status=Message.Status.COMPLETED)
+    done = MessageFactory.create(status=Message.Status.COMPLETED)
     assert "resubmitted 1 message(s)" in run("reprocess", "--failed", "--flow", "enrollment_requests", "--failed-items")
     assert list(failed.items.order_by("seq").values_list("status", flat=True)) == ["SUCCESS", "PENDING"]
     done.refresh_from_db()

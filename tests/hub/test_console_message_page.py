@@ -37,7 +37,7 @@ def test_it_shows_the_payload_pretty_printed_and_the_calls(reader):
 
 
 def test_it_shows_validation_errors_of_a_rejected_message(reader):
-    rejected = MessageFactory(
+    rejected = MessageFactory.create(
         status=Message.Status.REJECTED,
         accepted_key=None,
         raw_body=b"{not json",
@@ -55,7 +55,7 @@ def test_it_cuts_a_very_large_payload():
 
 
 def test_it_pages_items_and_filters_them_by_status(reader):
-    message = MessageFactory(status=Message.Status.COMPLETED_WITH_ERRORS)
+    message = MessageFactory.create(status=Message.Status.COMPLETED_WITH_ERRORS)
     Item.objects.bulk_create(
         Item(message=message, seq=n, key=f"REQ-{n:03d}", status=Item.Status.ERROR if n % 10 == 0 else "SUCCESS")
         for n in range(120)
@@ -81,9 +81,9 @@ def test_it_shows_the_timeline_with_who_did_what(reader):
 
 
 def test_it_links_related_and_duplicate_messages_both_ways(reader):
-    check = MessageFactory(flow="device_status", message_key="CD-000987")
-    answer = MessageFactory(flow="device_status_responses", message_key="CD-000987", related=check)
-    copy = MessageFactory(message_key="CD-000987-COPY", status=Message.Status.DUPLICATE, duplicate_of=check)
+    check = MessageFactory.create(flow="device_status", message_key="CD-000987")
+    answer = MessageFactory.create(flow="device_status_responses", message_key="CD-000987", related=check)
+    copy = MessageFactory.create(message_key="CD-000987-COPY", status=Message.Status.DUPLICATE, duplicate_of=check)
     html = page(reader, check)
     section = html[html.index('id="related"') : html.index('id="items"')]
     for other in (answer, copy):
@@ -93,7 +93,7 @@ def test_it_links_related_and_duplicate_messages_both_ways(reader):
 
 
 def test_it_finds_messages_tied_together_by_a_flows_own_rows():
-    message = MessageFactory()
+    message = MessageFactory.create()
     # Every discovered path is a valid query; with no such rows nothing is linked.
     for model, paths in link_sources():
         for path in paths:

@@ -25,14 +25,14 @@ PARTNERS = reverse("admin:partners")
 def test_it_counts_per_flow_over_a_day_and_a_week():
     now = timezone.now()
     failed_enrollment()
-    week_old = MessageFactory(status=Message.Status.COMPLETED)
+    week_old = MessageFactory.create(status=Message.Status.COMPLETED)
     Message.objects.filter(pk=week_old.pk).update(received_at=now - timedelta(days=3))
-    ancient = MessageFactory(status=Message.Status.COMPLETED)
+    ancient = MessageFactory.create(status=Message.Status.COMPLETED)
     Message.objects.filter(pk=ancient.pk).update(received_at=now - timedelta(days=9))
-    oldest = MessageFactory(status=Message.Status.QUEUED)
+    oldest = MessageFactory.create(status=Message.Status.QUEUED)
     Message.objects.filter(pk=oldest.pk).update(received_at=now - timedelta(hours=2))
-    MessageFactory(status=Message.Status.QUEUED)
-    retrying = MessageFactory(status=Message.Status.PROCESSING)
+    MessageFactory.create(status=Message.Status.QUEUED)
+    retrying = MessageFactory.create(status=Message.Status.PROCESSING)
     Item.objects.create(message=retrying, seq=0, key="1", status=Item.Status.RETRY)
 
     figures = dashboard()
@@ -154,7 +154,7 @@ def test_it_lets_business_users_read_every_flows_models():
 def test_it_keeps_partner_accounts_out_even_when_staff(client):
     from tests.factories import UserFactory
 
-    partner = UserFactory(username="dacs-sys", is_staff=True, is_superuser=True, groups=["DACS"])
+    partner = UserFactory.create(username="dacs-sys", is_staff=True, is_superuser=True, groups=["DACS"])
     client.force_login(partner)
     assert client.get(reverse("admin:index")).status_code == 302
 

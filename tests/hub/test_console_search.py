@@ -76,10 +76,10 @@ def test_it_finds_keys_that_live_on_a_flows_own_models(target):
 
 def test_it_filters_by_flow_status_date_and_attention(staff_client, target):
     now = timezone.now()
-    done = MessageFactory(status=Message.Status.COMPLETED)
-    stuck = MessageFactory(status=Message.Status.QUEUED)
+    done = MessageFactory.create(status=Message.Status.COMPLETED)
+    stuck = MessageFactory.create(status=Message.Status.QUEUED)
     Message.objects.filter(pk=stuck.pk).update(received_at=now - timedelta(hours=5))
-    retrying = MessageFactory(status=Message.Status.PROCESSING)
+    retrying = MessageFactory.create(status=Message.Status.PROCESSING)
     Item.objects.create(message=retrying, seq=0, key="1", status=Item.Status.RETRY, next_attempt_at=now)
 
     def ids(**params) -> set[int]:
@@ -94,7 +94,7 @@ def test_it_filters_by_flow_status_date_and_attention(staff_client, target):
     assert ids(attention="retrying") == {retrying.pk}
     assert ids(attention="failed") == ids(status="FAILED")
     assert ids(attention="any") == ids(status="FAILED") | {stuck.pk, retrying.pk}
-    old = MessageFactory(status=Message.Status.COMPLETED)
+    old = MessageFactory.create(status=Message.Status.COMPLETED)
     Message.objects.filter(pk=old.pk).update(received_at=now - timedelta(days=3))
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = ids(received_at__gte=midnight.isoformat(), received_at__lt=(midnight + timedelta(days=1)).isoformat())

@@ -43,9 +43,8 @@ def test_two_copies_at_once_are_accepted_once(derms_user):
     duplicate = next(ack for status, ack in answers if status == 200)
     assert duplicate == {**first, "duplicate": True}
     assert Message.objects.filter(accepted_key="RACE-1").count() == 1
-    assert Message.objects.get(status=Message.Status.DUPLICATE).duplicate_of.tracking_id.hex == first[
-        "trackingId"
-    ].replace("-", "")
+    original = Message.objects.get(status=Message.Status.DUPLICATE).duplicate_of
+    assert original is not None and original.tracking_id.hex == first["trackingId"].replace("-", "")
     accepted = Message.objects.get(accepted_key="RACE-1")
     assert accepted.items.count() == 50
 

@@ -73,7 +73,7 @@ def test_a_rejected_request_is_logged_with_its_status_and_not_its_values(derms_c
 
 @pytest.mark.django_db
 def test_a_processing_task_binds_its_message_and_clears_it_after(lines):
-    message = MessageFactory(message_key="M-TASK")
+    message = MessageFactory.create(message_key="M-TASK")
     log_bind(tracking_id="left-over")
     task_started("django_q", task={"func": "hub.processing.message_process", "args": [message.id]})
     with mock.patch.object(Runner, "run", lambda runner: logging.getLogger("hub.processing").info("working")):

@@ -51,10 +51,10 @@ def test_it_is_open_without_a_token(client, settings):
 
 
 def test_it_counts_messages_by_flow_and_status_and_items_by_status(client):
-    done = MessageFactory(status=Message.Status.COMPLETED)
+    done = MessageFactory.create(status=Message.Status.COMPLETED)
     MessageFactory.create_batch(2, status=Message.Status.REJECTED, accepted_key=None)
     EnrollmentItemFactory.create_batch(3, message=done, status=Item.Status.SUCCESS)
-    EnrollmentItemFactory(message=done, status=Item.Status.ERROR)
+    EnrollmentItemFactory.create(message=done, status=Item.Status.ERROR)
     got = samples(client)
     flow = ("flow", "enrollment_requests")
     assert got[("hub_messages_received_total", (flow,))] == 3
@@ -73,10 +73,10 @@ def test_it_counts_emails_by_kind_and_status(client):
 
 
 def test_it_shows_queue_depth_and_the_oldest_unfinished_message(client):
-    old = MessageFactory(status=Message.Status.QUEUED)
+    old = MessageFactory.create(status=Message.Status.QUEUED)
     Message.objects.filter(id=old.id).update(received_at=timezone.now() - timedelta(minutes=10))
-    MessageFactory(status=Message.Status.PROCESSING)
-    MessageFactory(status=Message.Status.COMPLETED)
+    MessageFactory.create(status=Message.Status.PROCESSING)
+    MessageFactory.create(status=Message.Status.COMPLETED)
     got = samples(client)
     flow = (("flow", "enrollment_requests"),)
     assert got[("hub_queue_depth", flow)] == 2
@@ -103,7 +103,7 @@ def test_it_counts_partner_calls_and_their_latency(client):
 
 def test_the_figures_come_from_the_database_so_every_process_agrees(client):
     before = samples(client)
-    MessageFactory(status=Message.Status.QUEUED)
+    MessageFactory.create(status=Message.Status.QUEUED)
     after = samples(client)
     key = ("hub_queue_depth", (("flow", "enrollment_requests"),))
     assert before.get(key, 0) + 1 == after[key]

@@ -55,6 +55,7 @@ def alert(capture, message_id: str = "DRMS-ENR-FAIL-1") -> Notification:
     """A technical alert for a failed message, sent by its task once committed."""
     with capture(execute=True):
         email = notify_technical_failure(message=failed_enrollment(message_id))
+        assert email is not None
     email.refresh_from_db()
     return email
 
@@ -74,6 +75,7 @@ def test_it_records_the_email_before_sending_it_and_sends_it_once_committed(djan
     message = failed_enrollment()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         email = notify_technical_failure(message=message)
+        assert email is not None
     assert mail.outbox == [], "nothing is sent before the record is committed"
     email.refresh_from_db()
     assert (email.status, email.attempts, email.sent_at) == ("QUEUED", 0, None)
@@ -84,10 +86,11 @@ def test_it_records_the_email_before_sending_it_and_sends_it_once_committed(djan
     (enqueue,) = callbacks
     enqueue()
     (sent,) = mail.outbox
+    assert isinstance(sent, mail.EmailMultiAlternatives)
     assert (sent.subject, sent.body, sent.alternatives[0][0]) == (email.subject, email.body_text, email.body_html)
     email.refresh_from_db()
     assert (email.status, email.attempts, email.error) == ("SENT", 1, "")
-    assert email.sent_at >= email.created_at and email.next_attempt_at is None
+    assert email.sent_at is not None and email.sent_at >= email.created_at and email.next_attempt_at is None
 
 
 def test_no_recipients_records_nothing(settings, django_capture_on_commit_callbacks):
@@ -108,6 +111,7 @@ def test_an_smtp_failure_is_retried_with_the_partner_backoff(
     email = alert(django_capture_on_commit_callbacks)
     assert (email.status, email.attempts, mail.outbox) == ("RETRY", 1, [])
     assert email.error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert email.next_attempt_at is not None
     assert before + timedelta(seconds=100) <= email.next_attempt_at <= timezone.now() + timedelta(seconds=100)
     assert due_sent(django_capture_on_commit_callbacks) == 0, "not before its retry time"
 
@@ -116,6 +120,7 @@ def test_an_smtp_failure_is_retried_with_the_partner_backoff(
     assert due_sent(django_capture_on_commit_callbacks) == 1
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("RETRY", 2)
+    assert email.next_attempt_at is not None
     assert before + timedelta(seconds=200) <= email.next_attempt_at <= timezone.now() + timedelta(seconds=200)
 
     make_due(email)
@@ -176,6 +181,7 @@ class ReenteringBackend(locmem.EmailBackend):
 def test_a_stale_claim_is_taken_back_and_sent(settings, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         email = notify_technical_failure(message=failed_enrollment())
+        assert email is not None
     # A worker claimed it and was killed mid-send.
     claimed_at = timezone.now() - timedelta(seconds=settings.STALE_AFTER_S + 1)
     Notification.objects.filter(id=email.id).update(
@@ -191,6 +197,7 @@ def test_a_stale_claim_is_taken_back_and_sent(settings, django_capture_on_commit
 def test_a_live_claim_is_left_to_its_worker(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         email = notify_technical_failure(message=failed_enrollment())
+        assert email is not None
     Notification.objects.filter(id=email.id).update(status="SENDING", attempts=1, claimed_at=timezone.now())
     assert due_sent(django_capture_on_commit_callbacks) == 0
     assert Notification.objects.get(id=email.id).status == "SENDING" and mail.outbox == []
@@ -200,6 +207,7 @@ def test_a_send_that_stops_its_worker_every_time_ends_failed(settings, django_ca
     settings.RETRY_ATTEMPTS = 2
     with django_capture_on_commit_callbacks(execute=False):
         email = notify_technical_failure(message=failed_enrollment())
+        assert email is not None
     stale = timezone.now() - timedelta(seconds=settings.STALE_AFTER_S + 1)
     Notification.objects.filter(id=email.id).update(status="SENDING", attempts=2, claimed_at=stale)
     assert due_sent(django_capture_on_commit_callbacks) == 0
@@ -210,6 +218,7 @@ def test_a_send_that_stops_its_worker_every_time_ends_failed(settings, django_ca
 def test_an_email_whose_task_the_broker_lost_is_enqueued_again(settings, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         email = notify_technical_failure(message=failed_enrollment())
+        assert email is not None
     assert due_sent(django_capture_on_commit_callbacks) == 0, "its task is still in the broker"
     lost = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1)
     Notification.objects.filter(id=email.id).update(enqueued_at=lost)
@@ -317,6 +326,7 @@ def test_an_alert_due_during_an_smtp_outage_arrives_once_the_server_is_back(
     assert envelope.rcpt_tos == ["ops@utility.example"]
     received = message_from_bytes(envelope.content, policy=policy.default)
     assert received["Subject"] == email.subject
-    assert "ECB-900002" in received.get_body(("plain",)).get_content()
+    plain = received.get_body(("plain",))
+    assert plain is not None and "ECB-900002" in plain.get_content()
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("SENT", 4)

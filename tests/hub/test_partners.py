@@ -57,7 +57,7 @@ def test_it_classifies_answers_as_the_contract_says(status, body, outcome):
 
 
 def test_it_records_the_call_with_correlation_id_and_no_secret(point_dacs_at):
-    message = MessageFactory()
+    message = MessageFactory.create()
     with ScriptedServer(lambda r: (200, {"enrollmentId": "E-9", "status": "PENDING"})) as server:
         point_dacs_at(server.url)
         result = partners.call(operation("DACS", "enroll", "rest/x"), json_body={"a": 1}, message=message)
@@ -111,7 +111,12 @@ def test_an_unreachable_partner_is_a_technical_error(point_dacs_at):
 
 def test_a_slow_partner_times_out(point_dacs_at, settings):
     settings.PARTNER_READ_TIMEOUT_S = 0.2
-    with ScriptedServer(lambda r: (time.sleep(1), (200, {}))[1]) as server:
+
+    def slow(request):
+        time.sleep(1)
+        return 200, {}
+
+    with ScriptedServer(slow) as server:
         point_dacs_at(server.url)
         result = partners.call(operation("DACS", "enroll", "x"), json_body={})
     assert result.technical and "Timeout" in result.error

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def message(status: str, age_days: float) -> Message:
-    msg = MessageFactory(status=status, raw_body=b'{"messageId": "X"}', body_size=18, headers={"X-A": "1"})
+    msg = MessageFactory.create(status=status, raw_body=b'{"messageId": "X"}', body_size=18, headers={"X-A": "1"})
     Message.objects.filter(id=msg.id).update(received_at=timezone.now() - timedelta(days=age_days))
     return msg
 
@@ -48,6 +48,8 @@ def test_it_clears_old_finished_bodies_and_keeps_the_rows(settings):
     assert retention_purge() == {"messages": 1, "calls": 1}
     kept = Message.objects.get(id=old.id)
     assert kept.raw_body is None
+    with pytest.raises(ValueError, match="RETENTION_DAYS"):
+        kept.stored_body()
     assert kept.body_size == 18 and kept.headers == {"X-A": "1"} and kept.status == Message.Status.COMPLETED
     kept_call = OutboundCall.objects.get(id=old_call.id)
     assert kept_call.request_body == "" and kept_call.response_body == ""
@@ -56,6 +58,7 @@ def test_it_clears_old_finished_bodies_and_keeps_the_rows(settings):
 
 def test_it_keeps_recent_bodies():
     recent = message(Message.Status.COMPLETED, 89)
+    assert Message.objects.get(id=recent.id).stored_body() == b'{"messageId": "X"}'
     recent_call = call(recent, 89)
     assert retention_purge(days=90) == {"messages": 0, "calls": 0}
     assert bytes(body_of(recent)) == b'{"messageId": "X"}'

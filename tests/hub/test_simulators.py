@@ -31,7 +31,7 @@ def test_without_valid_credentials_knobs_and_records_are_401_and_untouched(recor
 
 
 def test_a_user_who_is_neither_staff_nor_a_partner_gets_403(record):
-    UserFactory(username="someone")
+    UserFactory.create(username="someone")
     client = Client(HTTP_AUTHORIZATION=basic("someone"))
     assert client.get(RECORDS).status_code == 403
     assert client.delete(RECORDS).status_code == 403
@@ -44,6 +44,6 @@ def test_partner_accounts_and_staff_may_read_and_change_them(record, derms_user,
     assert resp.status_code == 200 and resp.json()["down"] is True
     assert token_client(derms_user).get(RECORDS).json()["count"] == 1
     staff = Client()
-    staff.force_login(UserFactory(username="maria", is_staff=True))
+    staff.force_login(UserFactory.create(username="maria", is_staff=True))
     assert staff.get(KNOBS).json()["down"] is True
     assert staff.delete(RECORDS).json() == {"deleted": True} and not SimRecord.objects.exists()

@@ -16,7 +16,7 @@ from flows.enrollment_sync.samples import UNKNOWN_PERSON, sync_ack
 from flows.enrollment_sync.serializers import SyncAck
 from flows.headend_registrations.services import registrations_from_ack
 from hub.activity import activity_record
-from hub.flow import Accepted, Flow, Outcome, correlated
+from hub.flow import Accepted, Flow, Outcome, OutcomeStatus, correlated
 from hub.messages import message_reopen
 from hub.models import Item, Message, System
 from hub.payload import validated
@@ -51,15 +51,15 @@ class EnrollmentSyncAcks(Flow):
                 told = f"DACS was told {sync.dacs_status}" if sync.dacs_status else f"the sync is {sync.state}"
                 error = f"Not passed on: {told} before this acknowledgement came"
                 activity_record(message=message, kind="not_passed_on", text=error)
-                outcomes[item.id] = Outcome(Item.Status.CANCELLED, error=error)
+                outcomes[item.id] = Outcome(OutcomeStatus.CANCELLED, error=error)
                 continue
             if ack_type == "ERROR":
                 # The forward already finished as a success: the sync ends with DERMS's refusal.
-                Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+                Item.objects.filter(message_id=sync.sync_message_id, status=Item.Status.SUCCESS).update(
                     status=Item.Status.ERROR, last_error=text or "Refused by DERMS"
                 )
-            message_reopen(message_id=message.related_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
-            outcomes[item.id] = Outcome(Item.Status.SUCCESS)
+            message_reopen(message_id=sync.sync_message_id, text=f"DERMS acknowledged {ack_type}: owed to DACS")
+            outcomes[item.id] = Outcome(OutcomeStatus.SUCCESS)
         return outcomes
 
     # --- an acknowledgement that ends abnormally -----------------------------------
@@ -71,7 +71,7 @@ class EnrollmentSyncAcks(Flow):
         sync = EnrollmentSync.objects.get(sync_message_id=message.related_id)
         if not services.sync_fail(sync_id=sync.id):
             return
-        Item.objects.filter(message_id=message.related_id, status=Item.Status.SUCCESS).update(
+        Item.objects.filter(message_id=sync.sync_message_id, status=Item.Status.SUCCESS).update(
             status=Item.Status.FAILURE, last_error=reason
         )
-        message_reopen(message_id=message.related_id, text=f"DERMS's acknowledgement was not passed on: {reason}")
+        message_reopen(message_id=sync.sync_message_id, text=f"DERMS's acknowledgement was not passed on: {reason}")
