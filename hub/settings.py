@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "flows.device_scores.apps.DeviceScoresConfig",
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
+    "flows.event_outcomes.apps.EventOutcomesConfig",
 ]
 
 MIDDLEWARE = [
