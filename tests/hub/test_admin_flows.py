@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
+from flows.event_outcomes.samples import outcome_message
 from hub import partners
 from hub.models import Message
 from hub.registry import FLOWS
@@ -84,6 +85,7 @@ SAMPLES = {
             "cancellationMessageText": "Forecast load below threshold",
         },
     ),
+    "event_outcomes": ("DERMS", lambda: outcome_message("DRMS-OUT-SMOKE-1", "EVT-SMOKE-1", 2)),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).
 ANSWER = {"status": "SUCCESS", "ackType": "SUCCESS", "enrollmentId": "E-SMOKE", "results": [], "message": "ok"}
