@@ -293,3 +293,30 @@ def test_discarding_a_message_before_its_preparation_fails_every_device_and_ackn
     (ack,) = fake.of("event_outcome_ack")
     assert ack["ackType"] == "FAILURE" and (ack["deviceCount"], ack["failedCount"]) == (4, 4)
     assert not fake.of("postEventOutcome")
+
+
+def test_the_dacs_stand_in_answers_per_device_and_refuses_a_whole_call_for_a_chosen_event(client, settings):
+    from hub.simulators.core import knobs_for
+    from hub.simulators.models import SimKnobs
+
+    SimKnobs.objects.create(
+        partner="DACS", knobs={"latency_ms": 0, "error_ids": [nic(2)], "refuse_events": ["EVT-GONE"]}
+    )
+    knobs_for("DACS", fresh=True)
+    path = "/sim/dacs/rest/apis/cross/service/programEventParticipation/postEventOutcome"
+
+    def entry(event_id, n):
+        return {"eventExternalIdentifier": event_id, "nicId": nic(n), "headEndSystem": "ECOBEE", "outcome": "D1SP"}
+
+    two = {"postOutcomeList": [entry("EVT-S", 1), entry("EVT-S", 2)]}
+    resp = client.post(path, two, content_type="application/json")
+    assert resp.status_code == 200
+    assert [(r["nicId"], r["status"], r["message"]) for r in resp.json()["results"]] == [
+        (nic(1), "POSTED", None),
+        (nic(2), "ERROR", "Device not enrolled"),
+    ]
+    resp = client.post(path, {"postOutcomeList": [entry("EVT-GONE", 1)]}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["status"] == "VAL-ERROR"
+    ack = client.post("/sim/derms/event_outcome_ack", {"messageId": "O-S"}, content_type="application/json")
+    assert ack.status_code == 200 and ack.json() == {"status": "OK"}
+    knobs_for("DACS", fresh=True)
