@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 
 from flows.event_outcomes.samples import multipart_body, outcome_csv, outcome_header
-from tests.benchmarks.procs import group_peaks
+from tests.benchmarks.procs import group_cpu_seconds, group_peaks
 from tests.e2e.harness import Hub
 
 COUNT = int(os.environ.get("BENCH_OUTCOME_DEVICES", 100_000))
@@ -30,6 +30,7 @@ def run() -> list[str]:
         hub.start()
         try:
             hub.knobs("DACS", latency_ms=LATENCY_MS, error_ids=[])
+            web_cpu, worker_cpu = group_cpu_seconds(hub.web.pid), group_cpu_seconds(hub.worker.pid)
             started = time.monotonic()
             resp = requests.post(
                 f"{hub.base}/api/v1/derms/event-outcomes",
@@ -38,6 +39,7 @@ def run() -> list[str]:
                 timeout=120,
             )
             accepted = time.monotonic() - started
+            web_cpu = group_cpu_seconds(hub.web.pid) - web_cpu
             assert resp.status_code == 202, resp.text
             (ack,) = hub.wait_for(
                 lambda: [r["body"] for r in hub.records("DERMS", endpoint="event_outcome_ack", key="BENCH-OUT-100K")],
@@ -46,6 +48,8 @@ def run() -> list[str]:
                 what="the acknowledgement",
             )
             elapsed = time.monotonic() - started
+            worker_cpu = group_cpu_seconds(hub.worker.pid) - worker_cpu
+            load = os.getloadavg()[0]
             worker_peaks = group_peaks(hub.worker.pid)
             web_peaks = group_peaks(hub.web.pid)
             concurrency = int(hub.env.get("PARTNER_CONCURRENCY", 16))
@@ -59,6 +63,8 @@ def run() -> list[str]:
         f"202 after {accepted:.2f} s (target for 100,000: < 3 s)",
         f"POST → event_outcome_ack at DERMS: {elapsed:.1f} s (target for 100,000: < 30 s); ackType {ack['ackType']},"
         f" {ack['postedCount']} posted",
+        f"CPU: web {web_cpu:.1f} s to the 202; worker cluster {worker_cpu:.1f} s to the acknowledgement"
+        f" (load average {load:.1f}: on a shared machine the CPU times say more than the clock)",
         f"floor: {collections} collections × {LATENCY_MS} ms at bound {concurrency}: {floor:.1f} s",
         "peak memory per process (target < 300 MB each): worker cluster "
         + ", ".join(f"{mb:.0f}" for mb in sorted(worker_peaks.values(), reverse=True))
