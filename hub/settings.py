@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "flows.device_scores.apps.DeviceScoresConfig",
     "flows.device_reservations.apps.DeviceReservationsConfig",
     "flows.event_cancellations.apps.EventCancellationsConfig",
+    "flows.event_outcomes.apps.EventOutcomesConfig",
     "flows.event_status.apps.EventStatusConfig",
     "flows.event_opt_outs.apps.EventOptOutsConfig",
     "flows.customer_unavailability.apps.CustomerUnavailabilityConfig",

@@ -7,9 +7,9 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Model
 from django.utils import timezone
 
-from flows.device_reservations.models import Reservation
 from hub import partners
 from hub.activity import activity_record
 from hub.models import Item, Message
@@ -20,14 +20,18 @@ _healthy_until: dict[object, float] = {}
 _lock = threading.Lock()
 
 
-def dacs_hold(*, reservation: Reservation, message: Message) -> datetime | None:
-    """None when DACS is up (or the window has passed and the devices were failed); else when to check again."""
+def dacs_hold(*, reservation: Model, message: Message) -> datetime | None:
+    """None when DACS is up (or the window has passed and the devices were failed); else when to check again.
+
+    `reservation`: the message's own record of its sending (a Reservation, or the record of another
+    device-list message such as an event outcome) with `dacs_down_since` and `health_checks`.
+    """
     with _lock:
         if _healthy_until.get(message.tracking_id, 0.0) > time.monotonic():
             return None
     result = partners.call(partners.DACS_HEALTH, message=message)
     now = timezone.now()
-    rows = Reservation.objects.filter(id=reservation.id)
+    rows = type(reservation).objects.filter(id=reservation.id)
     if result.status == 200:
         with _lock:
             if len(_healthy_until) > 1000:

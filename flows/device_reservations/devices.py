@@ -86,7 +86,15 @@ def csv_lines(body: bytes, start: int, end: int) -> Iterator[str]:
 
 # --- checks ---------------------------------------------------------------------
 class DeviceCheck:
-    """Checks rows one by one; collects errors by field path (JSON) or by file line (CSV)."""
+    """Checks rows one by one; collects errors by field path (JSON) or by file line (CSV).
+
+    A message of another device list (event outcomes) subclasses it with its own `list_field`, `header`
+    (the CSV header, also the keys of a JSON row, in order), length limits and `row`.
+    """
+
+    list_field = "deviceList"
+    header = HEADER
+    nic_id_max, head_end_max = 200, 100
 
     def __init__(self, event_start: datetime | None, event_end: datetime | None, *, csv_file: bool):
         self.event_start, self.event_end = event_start, event_end
@@ -120,19 +128,35 @@ class DeviceCheck:
 
     def row(self, where: str, record_id, nic_id, hes, start, end) -> None:
         self.count += 1
+        self.device(where, record_id, nic_id, hes)
+        self.window(where, start, end)
+        self.unique(where, nic_id, hes)
+
+    def device(self, where: str, record_id, nic_id, hes) -> None:
+        """recordId, nicId and headEndSystemId of one row."""
         if record_id is None or record_id == "":
             self._error(where, "recordId", "This field is required.")
         elif isinstance(record_id, bool) or not isinstance(record_id, int) and not _is_int(record_id):
             self._error(where, "recordId", "A valid integer is required.")
         elif not RECORD_ID_MIN <= int(record_id) <= RECORD_ID_MAX:
             self._error(where, "recordId", f"Ensure this value is between {RECORD_ID_MIN} and {RECORD_ID_MAX}.")
-        for field, value, limit in (("nicId", nic_id, 200), ("headEndSystemId", hes, 100)):
+        for field, value, limit in (("nicId", nic_id, self.nic_id_max), ("headEndSystemId", hes, self.head_end_max)):
             if value is None or value == "":
                 self._error(where, field, "This field is required.")
             elif not isinstance(value, str):
                 self._error(where, field, "Not a valid string.")
             elif len(value) > limit:
                 self._error(where, field, f"Ensure this field has no more than {limit} characters.")
+
+    def unique(self, where: str, nic_id, hes) -> None:
+        """A device named twice in one message is refused (at its second line or index)."""
+        if isinstance(nic_id, str) and isinstance(hes, str) and nic_id and hes:
+            first = self._seen.setdefault((nic_id, hes), where)
+            if first is not where:
+                self._error(where, "nicId", f"Duplicate device {nic_id}/{hes} (also at {first}).")
+
+    def window(self, where: str, start, end) -> None:
+        """The device's own reservation window, if any, inside the event's."""
         window: list[datetime | None] = []
         for field, value, default in (
             ("reservationStartDateTime", start, self.event_start),
@@ -153,17 +177,13 @@ class DeviceCheck:
                 self._error(where, "reservationEndDateTime", "The reservation must end after it starts.")
             elif begins < self.event_start or ends > self.event_end:
                 self._error(where, "reservationStartDateTime", "The reservation window must lie inside the event's.")
-        if isinstance(nic_id, str) and isinstance(hes, str) and nic_id and hes:
-            first = self._seen.setdefault((nic_id, hes), where)
-            if first is not where:
-                self._error(where, "nicId", f"Duplicate device {nic_id}/{hes} (also at {first}).")
 
     def rejection(self) -> Rejection | None:
         if self.count == 0:
-            key = "file" if self.csv_file else "deviceList"
+            key = "file" if self.csv_file else self.list_field
             self.errors.setdefault(key, []).append("At least one device is required.")
         elif self.count > MAX_DEVICES:
-            key = "file" if self.csv_file else "deviceList"
+            key = "file" if self.csv_file else self.list_field
             self.errors.setdefault(key, []).append(f"At most {MAX_DEVICES} devices are allowed; got {self.count}.")
         if not self.errors:
             return None
@@ -182,33 +202,26 @@ def _is_int(value) -> bool:
 # --- readers ----------------------------------------------------------------------
 def check_json(check: DeviceCheck, devices) -> None:
     if not isinstance(devices, list):
-        check.errors.setdefault("deviceList", []).append("Expected a list of devices.")
+        check.errors.setdefault(check.list_field, []).append("Expected a list of devices.")
         check.count = -1
         return
     for index, device in enumerate(devices):
-        where = f"deviceList[{index}]"
+        where = f"{check.list_field}[{index}]"
         if not isinstance(device, dict):
             check.count += 1
             check.errors.setdefault(where, []).append("Expected an object.")
             continue
-        check.row(
-            where,
-            device.get("recordId"),
-            device.get("nicId"),
-            device.get("headEndSystemId"),
-            device.get("reservationStartDateTime"),
-            device.get("reservationEndDateTime"),
-        )
+        check.row(where, *(device.get(name) for name in check.header))
 
 
-def csv_rows(body: bytes, start: int, end: int) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(body: bytes, start: int, end: int, header: list[str] = HEADER) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every data row; the header is checked here."""
     reader = csv.reader(csv_lines(body, start, end))
-    header = _next_row(reader)
-    if header is None:
+    first = _next_row(reader)
+    if first is None:
         return
-    if [cell.strip() for cell in header] != HEADER:
-        raise Rejection(400, "validation_failed", {"file line 1": [f"Expected the header {','.join(HEADER)}."]})
+    if [cell.strip() for cell in first] != header:
+        raise Rejection(400, "validation_failed", {"file line 1": [f"Expected the header {','.join(header)}."]})
     while (cells := _next_row(reader)) is not None:
         if not cells or cells == [""]:
             continue  # blank lines (e.g. a trailing newline) are not devices
@@ -230,11 +243,11 @@ def _next_row(reader) -> list[str] | None:
 
 
 def check_csv(check: DeviceCheck, body: bytes, start: int, end: int) -> None:
-    for line, cells in csv_rows(body, start, end):
+    for line, cells in csv_rows(body, start, end, check.header):
         where = f"file line {line}"
-        if len(cells) != len(HEADER):
+        if len(cells) != len(check.header):
             check.count += 1
-            check._error(where, "row", f"Expected {len(HEADER)} cells, got {len(cells)}.")
+            check._error(where, "row", f"Expected {len(check.header)} cells, got {len(cells)}.")
             continue
         check.row(where, *cells)
 

@@ -120,24 +120,8 @@ class DeviceReservations(Flow):
         return availability.dacs_hold(reservation=reservation, message=message)
 
     def units(self, message: Message, items: list[Item]) -> list[list[Item]]:
-        """Whole collections, numbered by position in the message: a resent collection holds the same devices.
-
-        Items of one collection may fall due at slightly different times (retry jitter), so each
-        collection named in `items` is read whole.
-        """
         size, count = Reservation.objects.filter(message=message).values_list("collection_size", "device_count").get()
-        collections: dict[int, list[Item]] = {}
-        for item in items:
-            collections.setdefault(item.seq // size, []).append(item)
-        partial = [n for n, unit in collections.items() if len(unit) < min(size, count - n * size)]
-        if partial:
-            ranges = Q()
-            for number in partial:
-                ranges |= Q(seq__gte=number * size, seq__lt=(number + 1) * size)
-                collections[number] = []
-            for item in message.items.filter(ranges, status__in=Item.OPEN).order_by("seq"):
-                collections[item.seq // size].append(item)
-        return [unit for unit in collections.values() if unit]
+        return whole_collections(message, items, size=size, count=count)
 
     def send(self, message: Message, items: list[Item]) -> dict[int, Outcome]:
         event = ProgramEvent.objects.get(reservations__message=message)
@@ -247,6 +231,26 @@ class DeviceReservations(Flow):
         body["failedCount"] += count - body["deviceCount"]
         body["deviceCount"] = count
         return body
+
+
+def whole_collections(message: Message, items: list[Item], *, size: int, count: int) -> list[list[Item]]:
+    """Whole collections, numbered by position in the message: a resent collection holds the same devices.
+
+    Items of one collection may fall due at slightly different times (retry jitter), so each
+    collection named in `items` is read whole. `count`: the devices of the message.
+    """
+    collections: dict[int, list[Item]] = {}
+    for item in items:
+        collections.setdefault(item.seq // size, []).append(item)
+    partial = [n for n, unit in collections.items() if len(unit) < min(size, count - n * size)]
+    if partial:
+        ranges = Q()
+        for number in partial:
+            ranges |= Q(seq__gte=number * size, seq__lt=(number + 1) * size)
+            collections[number] = []
+        for item in message.items.filter(ranges, status__in=Item.OPEN).order_by("seq"):
+            collections[item.seq // size].append(item)
+    return [unit for unit in collections.values() if unit]
 
 
 def reservation_counts(message: Message) -> dict[str, int]:

@@ -13,6 +13,7 @@ from flows.customer_unavailability.samples import unavailability
 from flows.enrollment_requests.samples import enrollment_message
 from flows.enrollment_sync.samples import sync_request
 from flows.event_opt_outs.samples import opt_out
+from flows.event_outcomes.samples import outcome_message
 from flows.event_status.samples import status_update
 from flows.headend_registrations.samples import registration_device, registration_message
 from hub import partners
@@ -100,6 +101,7 @@ SAMPLES = {
         "DERMS",
         lambda: registration_message("HER-SMOKE-1", "SYNC-SMOKE-1", [registration_device("ECB-SMOKE-2")]),
     ),
+    "event_outcomes": ("DERMS", lambda: outcome_message("DRMS-OUT-SMOKE-1", "EVT-SMOKE-1", 2)),
 }
 # A partner that accepts everything, in the shapes the contract gives (DERMS answers a forward at once).
 ANSWER = {"status": "SUCCESS", "ackType": "SUCCESS", "enrollmentId": "E-SMOKE", "results": [], "message": "ok"}
