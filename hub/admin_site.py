@@ -1,4 +1,8 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Model
 from django.urls import path, reverse, reverse_lazy
 
 PARTNER_GROUPS = ("DERMS", "DACS")
@@ -9,12 +13,19 @@ class HubAdminSite(admin.AdminSite):
     site_title = "Integration hub"
     index_title = "Operations console"
     index_template = "admin/hub_index.html"
-    site_url = reverse_lazy("admin:index")  # "View site": the console's front page, the hub has no other site
+    # "View site": the console's front page, the hub has no other site. Only read in templates, where a lazy
+    # URL is a str; the stub allows str only.
+    site_url = reverse_lazy("admin:index")  # type: ignore[assignment]
     # Partner API tokens are secrets: they are issued with `manage.py partner_account`, never shown here,
     # whichever order the admin modules are imported in (DRF's registers them).
     hidden_models = frozenset({"authtoken.tokenproxy"})
 
-    def register(self, model_or_iterable, admin_class=None, **options):
+    def register(
+        self,
+        model_or_iterable: type[Model] | Iterable[type[Model]],
+        admin_class: type[admin.ModelAdmin] | None = None,
+        **options: Any,
+    ) -> None:
         models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
         shown = [model for model in models if model._meta.label_lower not in self.hidden_models]
         if shown:

@@ -6,15 +6,16 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 from django.db import connections, models
+from django.db.models import ForeignObjectRel
 
 from hub.models import Item
 
 BATCH = 2000
 
 
-def column(field: models.Field) -> str:
-    """A concrete field's column (only a field not yet on a model has none)."""
-    if field.column is None:
+def column(field: models.Field | ForeignObjectRel) -> str:
+    """A concrete field's column (a reverse relation, or a field not yet on a model, has none)."""
+    if not isinstance(field, models.Field) or field.column is None:
         raise ValueError(f"{field} has no column")
     return field.column
 

@@ -31,7 +31,7 @@ SERIES = (
     ("in progress", Message.UNFINISHED, "#1565c0"),
     ("discarded or duplicate", (Message.Status.DISCARDED, Message.Status.DUPLICATE), "#9e9e9e"),
 )
-SERIES_OF = {status: name for name, statuses, _ in SERIES for status in statuses}
+SERIES_OF: dict[str, str] = {status: name for name, statuses, _ in SERIES for status in statuses}
 
 
 def hourly_counts(now) -> dict[str, dict[datetime, dict[str, int]]]:
@@ -148,7 +148,7 @@ def bar_chart(buckets: list[tuple[datetime, dict[str, int]]], *, bar: int, label
             continue
         said = ", ".join(f"{by_series[name]} {name}" for name, _, _ in SERIES if by_series.get(name))
         parts.append(format_html("<g><title>{}: {}</title>", hour.strftime("%d %b %H:00"), said))
-        top = CHART_HEIGHT
+        top: float = CHART_HEIGHT
         for name, _, colour in SERIES:
             n = by_series.get(name, 0)
             if not n:
@@ -268,8 +268,8 @@ def attention(now) -> list[Message]:
     for kind in kinds:
         # The newest of each kind on its (status, -id) index; the ended ones only if recent, checked here
         # rather than in the query, which would walk the index past every older one.
-        newest = kind.order_by("-id").values_list("id", "status", "received_at")[:ATTENTION_SHOWN]
-        ids.update(pk for pk, status, at in newest if status in Message.UNFINISHED or at >= recent)
+        rows = kind.order_by("-id").values_list("id", "status", "received_at")[:ATTENTION_SHOWN]
+        ids.update(pk for pk, status, at in rows if status in Message.UNFINISHED or at >= recent)
     newest = sorted(ids, reverse=True)[:ATTENTION_SHOWN]
     shown = list(Message.objects.filter(id__in=newest).only(*WHY_FIELDS).order_by("-id"))
     reasons = messages_why(shown, now=now)

@@ -19,7 +19,7 @@ from hub.registry import flow_for
 from records.projection import records_update
 
 # A message whose processing ended for good, or never started, cannot be sent again.
-NOT_RESUBMITTABLE = {
+NOT_RESUBMITTABLE: dict[str, str] = {
     Message.Status.REJECTED: "it was rejected, so there is nothing to send",
     Message.Status.DUPLICATE: "it is a duplicate; its first copy is the one processed",
     Message.Status.DISCARDED: "it was discarded, and a discarded message is never sent again",
@@ -27,7 +27,7 @@ NOT_RESUBMITTABLE = {
     Message.Status.QUEUED: "it is already queued",
     Message.Status.PROCESSING: "it is being processed",
 }
-NOT_DISCARDABLE = {
+NOT_DISCARDABLE: dict[str, str] = {
     Message.Status.REJECTED: "it was rejected; nothing waits on it",
     Message.Status.DUPLICATE: "it is a duplicate; its first copy is the one processed",
     Message.Status.DISCARDED: "it is already discarded",

@@ -2,9 +2,13 @@
 hub made to a partner, every email, and every action taken on a message."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from hub.why import Why
 
 
 class System(models.TextChoices):
@@ -78,6 +82,9 @@ class Message(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Set by the console on the messages a page lists (hub.why.messages_why), not stored.
+    why: "Why"
+
     class Meta:
         ordering = ["-id"]
         constraints = [
@@ -148,6 +155,9 @@ class Item(models.Model):
     response = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set by hub.why on the items it reads: the HTTP status of the item's last call, not stored.
+    http_status: int | None
+
     class Meta:
         ordering = ["message_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["message", "seq"], name="one_item_per_seq")]
@@ -184,6 +194,10 @@ class OutboundCall(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(db_index=True)
     duration_ms = models.PositiveIntegerField(default=0)
+
+    # Set by the message page on the calls it shows: the bodies indented for reading, not stored.
+    request_pretty: str
+    response_pretty: str
 
     class Meta:
         ordering = ["-id"]

@@ -17,6 +17,8 @@ from django.apps import AppConfig, apps
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from django.db.models import Model
+
     from hub.flow import Flow
 
 
@@ -56,7 +58,7 @@ class FlowApp(AppConfig):
         return {}
 
 
-def flow_model(model: type) -> bool:
+def flow_model(model: type[Model]) -> bool:
     """Whether `model` is a flow package's own record (not a proxy)."""
     return isinstance(model._meta.app_config, FlowApp) and not model._meta.proxy
 

@@ -253,8 +253,8 @@ def messages_why(messages: Iterable[Message], *, now: datetime | None = None) ->
     replying = [m.id for m in messages if m.reply_status in (Message.Reply.RETRY, Message.Reply.FAILED)]
     reply_errors: dict[int, str] = {}
     if replying:
-        last_calls = OutboundCall.objects.filter(message_id__in=replying).order_by().values("message_id")
-        last_ids = last_calls.annotate(last=Max("id")).values_list("last", flat=True)
+        reply_calls = OutboundCall.objects.filter(message_id__in=replying).order_by().values("message_id")
+        last_ids = reply_calls.annotate(last=Max("id")).values_list("last", flat=True)
         reply_errors = dict(OutboundCall.objects.filter(id__in=list(last_ids)).values_list("message_id", "error"))
 
     rejected = [m.id for m in messages if m.status == Message.Status.REJECTED]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.contrib import admin
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
@@ -62,7 +62,7 @@ class ValuesFilter(admin.SimpleListFilter):
     SQLite run), not a DISTINCT over every row.
     """
 
-    model: type = Enrollment
+    model: type[Model] = Enrollment
     column = ""
 
     def lookups(self, request, model_admin):
@@ -123,7 +123,7 @@ class CheckFilter(admin.SimpleListFilter):
         return queryset.filter(check_result=self.value()) if self.value() in self.CHOICES else queryset
 
 
-class ExportMixin:
+class ExportMixin(admin.ModelAdmin):
     """A CSV of the list as filtered and searched, streamed row by row."""
 
     csv_fields: tuple[str, ...] = ()
@@ -261,7 +261,7 @@ class EnrollmentAdmin(RecordsAdmin):
         ),
         ("Record", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
     )
-    readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
+    readonly_fields = [f for section in fieldsets for f in section[1]["fields"] if isinstance(f, str)]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Enrollment) -> str:
@@ -326,7 +326,7 @@ class DeviceAdmin(RecordsAdmin):
         ),
         ("Record", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
     )
-    readonly_fields = [f for section in fieldsets for f in section[1]["fields"]]
+    readonly_fields = [f for section in fieldsets for f in section[1]["fields"] if isinstance(f, str)]
 
     device = column("nic_id", "nicId")
     head_end = column("head_end_system", "head-end system")
@@ -345,7 +345,7 @@ class DeviceAdmin(RecordsAdmin):
         return list(entries.defer("message__raw_body", "message__headers").order_by("at", "id")[:500])
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra = {}
+        extra: dict[str, QuerySet] = {}
         if object_id:
             extra["events"] = (
                 DeviceEvent.objects.filter(device_id=object_id)

@@ -6,7 +6,7 @@ from hub.models import Item, Message
 from hub.timefmt import parse_offset_datetime
 from records.projection import EnrollmentChange, enrollments_apply
 
-OUTCOME = {
+OUTCOME: dict[str, str] = {
     Item.Status.SUCCESS: "enrolled by DACS",
     Item.Status.ERROR: "refused by DACS",
     Item.Status.FAILURE: "DACS could not be reached",

@@ -109,7 +109,11 @@ class HeadendRegistrations(Flow):
             sendable.append(item)
         if not sendable:
             return outcomes
-        sync_id = Message.objects.filter(id=message.related_id).values_list("accepted_key", flat=True).first()
+        sync_id = (
+            Message.objects.filter(id=message.related_id).values_list("accepted_key", flat=True).first()
+            if message.related_id is not None
+            else None
+        )
         body = {
             "syncRequestId": sync_id,
             "hasError": any(item.data["registration"] == "NOT_REGISTERED" for item in sendable),

@@ -257,7 +257,8 @@ def message_actions_context(model_admin, request: HttpRequest, message: Message)
     }
     allowed["retry_failed"] = allowed["resubmit"]
     failed = message.items.filter(status__in=FAILED).count() if allowed["resubmit"] else 0
-    offered, refused = [], {}
+    offered: list[dict[str, str]] = []
+    refused: dict[str, list[str]] = {}
     for name, kind in KINDS.items():
         if not allowed[name]:
             continue

@@ -16,7 +16,7 @@ ACTION_KINDS = ("resubmitted", "retry_failed", "discarded")
 HISTORY_SHOWN = 500
 
 
-class TimelineHistory:
+class TimelineHistory(admin.ModelAdmin):
     """A message's History page: the actions taken on it (resubmit, retry, discard), who took them and why.
 
     Those live in the message's timeline (Activity), not in Django's log entries,

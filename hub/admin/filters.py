@@ -92,7 +92,7 @@ class FailedItemsFilter(admin.ListFilter):
     def has_output(self) -> bool:
         return self.values.get("failed_status") in (Item.Status.FAILURE, Item.Status.ERROR)
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return list(self.parameters)
 
     def choices(self, changelist):

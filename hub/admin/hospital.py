@@ -123,7 +123,7 @@ def hospital_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
             # (JIT) to run it in tens of milliseconds.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        rows = list(rows)
+        found = list(rows)
     return [
         Group(
             flow=row["flow"],
@@ -136,7 +136,7 @@ def hospital_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
         )
-        for row in rows
+        for row in found
     ]
 
 
@@ -180,7 +180,8 @@ def group_messages(group: Group, refused: dict) -> tuple[list[int], list[tuple[s
     """The ids of the group's messages the action applies to, and what it skips: (why, how many)."""
     ids = group.items().order_by().values("message_id").distinct()
     found = Message.objects.filter(id__in=ids).order_by("id").values_list("id", "status")[: LIMIT + 1]
-    eligible, skipped = [], {}
+    eligible: list[int] = []
+    skipped: dict[str, int] = {}
     for message_id, status in found:
         if status in refused:
             skipped[refused[status]] = skipped.get(refused[status], 0) + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Subquery
@@ -19,6 +21,9 @@ from hub.admin.search import messages_matching
 from hub.models import Item, Message
 from hub.why import messages_why
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 LIST_DEFERRED = ("raw_body", "headers", "errors", "ack", "reply_body")
 CELL_CHARS = 200  # text put in a list cell; the cell itself is cut to its width, the whole in its title
 
@@ -26,6 +31,14 @@ CELL_CHARS = 200  # text put in a list cell; the cell itself is cut to its width
 def cell(text: str, css: str = "cut") -> str:
     """A one-line list cell cut to its column's width, the whole text in its title."""
     return format_html('<span class="{}" title="{}">{}</span>', css, text, text[:CELL_CHARS])
+
+
+class FirstItemKeys(TypedDict):
+    """The keys of a message's first item, which the list's rows carry."""
+
+    first_key: str | None
+    first_nic: str | None
+    first_external: str | None
 
 
 class MessageChangeList(ChangeList):
@@ -128,7 +141,7 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
         return cell(f"{total} item{'s' if total != 1 else ''}", "cut quiet") if total else ""
 
     @admin.display(description="business keys")
-    def business_keys(self, obj: Message) -> str:
+    def business_keys(self, obj: WithAnnotations[Message, FirstItemKeys]) -> str:
         parts = [
             f"{label} {value}"
             for label, value in (("nicId", obj.first_nic), ("id", obj.first_external), ("key", obj.first_key))

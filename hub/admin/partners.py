@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -92,7 +93,8 @@ def partner_health(*, now: datetime | None = None) -> dict[str, list[dict]]:
             median_ms=Percentile("duration_ms", share=0.5), p95_ms=Percentile("duration_ms", share=0.95)
         )
     health: dict[str, list[dict]] = {name: [] for name in sorted(settings.PARTNERS)}
-    for row in groups:
+    for values in groups:
+        row: dict[str, Any] = dict(values)  # the group's values, with the figures added below
         calls = recent.filter(partner=row["partner"], operation=row["operation"])
         failed = row["technical"] + row["business"]
         row["error_rate"] = round(100 * failed / row["calls"], 1)

@@ -53,8 +53,8 @@ class ConsoleUserChangeForm(RoleMixin, UserChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].initial = user_role(self.instance)
-        if "groups" in self.fields:
-            self.fields["groups"].queryset = Group.objects.exclude(name__in=RESERVED_GROUPS)
+        if isinstance(groups := self.fields.get("groups"), forms.ModelMultipleChoiceField):
+            groups.queryset = Group.objects.exclude(name__in=RESERVED_GROUPS)
             self.fields["groups"].label = "Other groups"
             self.fields["groups"].help_text = "Roles and partner systems are not chosen here."
 
@@ -112,7 +112,7 @@ if admin.site.is_registered(User):
 admin.site.register(User, ConsoleUserAdmin)
 
 
-class SenderAccount:
+class SenderAccount(admin.ModelAdmin):
     """A message's "Sender user": a link to the account's page only for those who may open it, else its name."""
 
     def get_fieldsets(self, request, obj=None):

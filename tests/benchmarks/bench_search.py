@@ -157,6 +157,8 @@ def pages() -> list[str]:
     client = Client()
     client.force_login(user or User.objects.create_superuser("bench-search", password="bench-pass-123"))
     enrollments, devices = reverse("admin:records_enrollment_changelist"), reverse("admin:records_device_changelist")
+    enrollment, device = Enrollment.objects.first(), Device.objects.first()
+    assert enrollment is not None and device is not None
     urls = {
         "enrollments": (enrollments, {}),
         "enrollments by program and status": (
@@ -166,8 +168,8 @@ def pages() -> list[str]:
         "enrollments searched by prefix": (enrollments, {"q": "p00200"}),
         "devices": (devices, {}),
         "devices by head-end and program": (devices, {"head_end": "ECOBEE", "program": "BYOT-SUMMER"}),
-        "an enrollment": (reverse("admin:records_enrollment_change", args=[Enrollment.objects.first().id]), {}),
-        "a device": (reverse("admin:records_device_change", args=[Device.objects.first().id]), {}),
+        "an enrollment": (reverse("admin:records_enrollment_change", args=[enrollment.id]), {}),
+        "a device": (reverse("admin:records_device_change", args=[device.id]), {}),
     }
     lines = [f"pages on {Enrollment.objects.count():,} enrollments and {Device.objects.count():,} devices:"]
     for name, (url, params) in urls.items():

@@ -158,6 +158,7 @@ def test_messages_about_one_period_reach_derms_in_the_order_accepted(dacs_client
         message_process(first.id)
     enqueue.assert_called_once_with(message_id=second.id)
     second.refresh_from_db()
+    assert second.next_attempt_at is not None
     assert second.next_attempt_at <= timezone.now(), "the next one is due at once"
     message_process(second.id)
     assert [b["dacsMessageId"] for b in derms.sent] == ["M-1", "M-3", "M-1", "M-2"]

@@ -432,11 +432,13 @@ def test_a_later_update_waits_for_an_earlier_one_that_has_not_run(
     second = unprocessed(status_update("W-2", "EVT-W", "IN_PROGRESS", at=T2))
     second = process(second, django_capture_on_commit_callbacks)
     assert fake.sent == []
+    assert second.next_attempt_at is not None
     assert second.status == Message.Status.QUEUED and second.next_attempt_at > timezone.now()
     assert second.activities.filter(kind="waiting", text__contains="W-1").exists()
     process(first, django_capture_on_commit_callbacks)
     # The first one, once finished, queued the second at once.
     second.refresh_from_db()
+    assert second.next_attempt_at is not None
     assert second.status == Message.Status.QUEUED and second.next_attempt_at <= timezone.now()
     process(second, django_capture_on_commit_callbacks)
     assert [op for op, _ in fake.dacs_calls()] == ["programEvent", "lifecycle"]

@@ -83,6 +83,7 @@ def test_it_sends_the_contract_body_with_translated_registrations(dacs_client, d
         }
     ]
     message.refresh_from_db()
+    assert message.related is not None
     assert message.status == Message.Status.COMPLETED and message.related.message_key == "SYNC-555"
 
 
@@ -106,6 +107,7 @@ def test_an_unknown_sync_is_404_and_stored(derms_client, fake):
 def test_devices_go_in_collections_of_500_each_with_its_own_haserror(derms_client, fake):
     devices = registration_devices(1201, not_registered=(700,))
     message = accept(derms_client, URL, registration_message("HER-4", None, devices))
+    assert message.ack is not None
     assert message.ack["deviceCount"] == 1201
     message_process(message.id)
     acks = fake.acks()
@@ -119,7 +121,8 @@ def test_each_devices_latest_registration_is_kept(derms_client, fake):
     message_process(accept(derms_client, URL, registration_message("HER-5", None, registration_devices(3))).id)
     later = [registration_device("ECB-R00002", "DEREGISTERED", message="Removed by the customer")]
     message_process(accept(derms_client, URL, registration_message("HER-6", None, later)).id)
-    kept = {r.nic_id: (r.registration, r.text, r.report.message_key) for r in DeviceRegistration.objects.all()}
+    rows = DeviceRegistration.objects.values_list("nic_id", "registration", "text", "report__message_key")
+    kept = {nic_id: (registration, text, report) for nic_id, registration, text, report in rows}
     assert kept == {
         "ECB-R00001": ("REGISTERED", "", "HER-5"),
         "ECB-R00002": ("DEREGISTERED", "Removed by the customer", "HER-6"),
@@ -236,6 +239,7 @@ def test_a_bad_devices_list_in_an_acknowledgement_is_kept_refused_and_the_ack_go
     sync = accept(dacs_client, SYNCS, sync_request("SYNC-9"))
     message_process(sync.id)
     refused = Message.objects.get(flow="headend_registrations")
+    assert refused.errors is not None
     assert refused.status == "REJECTED" and "devices[0].headEndSystem" in refused.errors["details"]
     assert sync.activities.filter(kind="registrations_refused").exists()
     assert [b["status"] for p, name, b in fake.sent if name == "sync_ack"] == ["SUCCESS"]

@@ -68,7 +68,7 @@ def test_it_refuses_an_unknown_role_clearly_and_creates_nobody(role):
 
 
 def test_it_refuses_a_partner_account_and_a_weak_password():
-    UserFactory(username="derms", groups=["DERMS"])
+    UserFactory.create(username="derms", groups=["DERMS"])
     with pytest.raises(CommandError, match="derms is the DERMS partner account; partner accounts cannot use"):
         console_user_command("derms", role="support")
     assert groups("derms") == {"DERMS"} and not User.objects.get(username="derms").is_staff
@@ -104,7 +104,7 @@ def test_the_users_page_adds_a_user_in_one_role(superuser):
 
 def test_the_role_is_one_choice_apart_from_the_partner_groups(superuser):
     Group.objects.create(name="Night shift")
-    ben = UserFactory(username="ben", is_staff=True, groups=[BUSINESS])
+    ben = UserFactory.create(username="ben", is_staff=True, groups=[BUSINESS])
     form = superuser.get(reverse("admin:auth_user_change", args=[ben.pk])).context["adminform"].form
     assert form.fields["role"].initial == "business"
     assert [g.name for g in form.fields["groups"].queryset] == ["Night shift"]
@@ -123,7 +123,7 @@ def test_the_role_is_one_choice_apart_from_the_partner_groups(superuser):
 
 
 def test_a_partner_account_keeps_its_system_and_takes_no_role(superuser):
-    derms = UserFactory(username="derms", groups=["DERMS"])
+    derms = UserFactory.create(username="derms", groups=["DERMS"])
     url = reverse("admin:auth_user_change", args=[derms.pk])
     page = superuser.get(url).content.decode()
     assert "DERMS: this account calls the hub&#x27;s API" in page
@@ -149,7 +149,7 @@ def test_a_permission_denial_is_a_styled_page_naming_the_role(client):
 
 
 def test_the_sender_account_is_linked_only_for_those_who_may_open_it(client):
-    derms = UserFactory(username="derms", groups=["DERMS"])
+    derms = UserFactory.create(username="derms", groups=["DERMS"])
     message = failed_enrollment()
     Message.objects.filter(pk=message.pk).update(sender_user=derms)
     user_page = reverse("admin:auth_user_change", args=[derms.pk])

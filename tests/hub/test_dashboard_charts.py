@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def received(status: str, ago: timedelta, flow: str = "enrollment_requests") -> Message:
-    message = MessageFactory(status=status, flow=flow)
+    message = MessageFactory.create(status=status, flow=flow)
     Message.objects.filter(pk=message.pk).update(received_at=timezone.now() - ago)
     return message
 

@@ -22,7 +22,7 @@ REFUSED = "Program BYOT-X not found"
 
 def refused_enrollment(key: str, n_refused: int = 2) -> Message:
     """A message DACS answered with business errors (messageNumber 11001) for `n_refused` of its requests."""
-    message = MessageFactory(message_key=key, status=Message.Status.COMPLETED_WITH_ERRORS)
+    message = MessageFactory.create(message_key=key, status=Message.Status.COMPLETED_WITH_ERRORS)
     Item.objects.create(message=message, seq=0, key="1", status=Item.Status.SUCCESS, attempts=1)
     for seq in range(1, n_refused + 1):
         Item.objects.create(
@@ -80,6 +80,7 @@ def test_it_groups_failed_and_refused_records_in_one_query(sick):
         "HTTP 503: down",
     )
     assert failure.records == 2 and failure.messages == 2
+    assert failure.last_seen is not None
     assert failure.first_seen == old and failure.last_seen > old
     assert (error.code, error.error, error.records, error.messages) == (11001, REFUSED, 2, 1)
     assert groups[0].status == "ERROR"  # the most recently seen first
@@ -117,6 +118,7 @@ def test_it_resubmits_a_group_of_failures_after_confirmation(support, sick):
         assert message.status == Message.Status.QUEUED
         assert set(message.items.values_list("status", flat=True)) == {"SUCCESS", "PENDING"}
         entry = Activity.objects.filter(message=message, kind="retry_failed").get()
+        assert entry.actor is not None
         assert entry.actor.username == "support" and "DACS is back" in entry.text
     assert Message.objects.get(pk=sick["refused"].pk).status == Message.Status.COMPLETED_WITH_ERRORS
     assert "HTTP 503: down" not in support.get(HOSPITAL).content.decode()

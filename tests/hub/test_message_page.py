@@ -56,7 +56,7 @@ def test_it_shows_only_the_calls_that_did_not_succeed_when_asked(reader):
 
 
 def test_it_numbers_items_as_the_partner_numbered_them(reader):
-    message = MessageFactory(status=Message.Status.COMPLETED)
+    message = MessageFactory.create(status=Message.Status.COMPLETED)
     for seq, record_id in enumerate(("1001", "1002")):
         Item.objects.create(message=message, seq=seq, key=record_id, status=Item.Status.SUCCESS)
     html = page(reader, message)
@@ -66,7 +66,7 @@ def test_it_numbers_items_as_the_partner_numbered_them(reader):
 
 
 def test_it_shows_validation_errors_as_a_field_and_error_table(reader):
-    rejected = MessageFactory(
+    rejected = MessageFactory.create(
         status=Message.Status.REJECTED,
         accepted_key=None,
         http_status=400,
@@ -122,7 +122,9 @@ def test_it_keeps_the_page_short_for_many_calls(reader):
 
 def test_it_says_why_for_each_related_message(reader):
     failed = failed_enrollment()
-    copy = MessageFactory(message_key="DRMS-ENR-FAIL-1-COPY", status=Message.Status.DUPLICATE, duplicate_of=failed)
+    copy = MessageFactory.create(
+        message_key="DRMS-ENR-FAIL-1-COPY", status=Message.Status.DUPLICATE, duplicate_of=failed
+    )
     html = page(reader, copy)
     related = html[html.index('id="related"') : html.index('id="items"')]
     assert ">Failed<" in related and "1 of 2 items failed after 8 attempts — DACS 503 down" in related

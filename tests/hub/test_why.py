@@ -25,7 +25,7 @@ def why_of(message: Message):
 
 def retrying(key: str = "DRMS-ENR-RETRY-1", *, attempts: int = 2, in_minutes: int = 5) -> Message:
     """A queued message whose request 2 DACS answered 503 twice; the next attempt is due in `in_minutes`."""
-    message = MessageFactory(message_key=key, status=Message.Status.QUEUED)
+    message = MessageFactory.create(message_key=key, status=Message.Status.QUEUED)
     Item.objects.create(message=message, seq=0, key="1", status=Item.Status.SUCCESS, attempts=1)
     item = Item.objects.create(
         message=message,
@@ -76,7 +76,7 @@ def test_it_says_the_partner_refused_records_with_its_code():
 
 
 def test_it_says_why_a_message_was_rejected():
-    rejected = MessageFactory(
+    rejected = MessageFactory.create(
         status=Message.Status.REJECTED,
         accepted_key=None,
         http_status=400,
@@ -93,7 +93,7 @@ def test_it_says_why_a_message_was_rejected():
 
 def test_it_says_a_reply_is_being_retried_with_the_last_calls_error(settings):
     settings.RETRY_ATTEMPTS = 8
-    message = MessageFactory(
+    message = MessageFactory.create(
         status=Message.Status.PROCESSING,
         reply_status=Message.Reply.RETRY,
         reply_attempts=1,
@@ -118,9 +118,9 @@ def test_it_says_a_reply_is_being_retried_with_the_last_calls_error(settings):
 
 
 def test_it_gives_the_discard_reason_and_nothing_for_a_success():
-    discarded = MessageFactory(status=Message.Status.DISCARDED, last_error="Discarded: customer moved")
+    discarded = MessageFactory.create(status=Message.Status.DISCARDED, last_error="Discarded: customer moved")
     assert why_of(discarded).text == "Discarded: customer moved"
-    done = MessageFactory(status=Message.Status.COMPLETED)
+    done = MessageFactory.create(status=Message.Status.COMPLETED)
     Item.objects.create(message=done, seq=0, key="1", status=Item.Status.SUCCESS)
     why = why_of(done)
     assert (why.text, why.label, why.tone) == ("", "Completed", "ok")

@@ -164,6 +164,7 @@ def test_the_csv_export_streams_the_filtered_list(backfilled, business):
 
 def test_records_are_read_only(backfilled, business):
     enrollment = Enrollment.objects.first()
+    assert enrollment is not None
     assert business.get(reverse("admin:records_enrollment_add")).status_code == 403
     response = business.post(reverse("admin:records_enrollment_change", args=[enrollment.id]), {"status": "X"})
     assert response.status_code == 403
