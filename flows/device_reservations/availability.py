@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.db.models import Model
@@ -20,7 +21,15 @@ _healthy_until: dict[object, float] = {}
 _lock = threading.Lock()
 
 
-def dacs_hold(*, reservation: Model, message: Message) -> datetime | None:
+class DacsWatched(Protocol):
+    """A message's record of its sending, on which the availability check keeps count."""
+
+    pk: Any
+    dacs_down_since: datetime | None
+    health_checks: int
+
+
+def dacs_hold(*, reservation: DacsWatched, message: Message) -> datetime | None:
     """None when DACS is up (or the window has passed and the devices were failed); else when to check again.
 
     `reservation`: the message's own record of its sending (a Reservation, or the record of another
@@ -31,7 +40,7 @@ def dacs_hold(*, reservation: Model, message: Message) -> datetime | None:
             return None
     result = partners.call(partners.DACS_HEALTH, message=message)
     now = timezone.now()
-    rows = type(reservation).objects.filter(id=reservation.id)
+    rows = cast("type[Model]", type(reservation))._default_manager.filter(pk=reservation.pk)
     if result.status == 200:
         with _lock:
             if len(_healthy_until) > 1000:

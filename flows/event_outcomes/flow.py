@@ -53,7 +53,7 @@ class EventOutcomes(Flow):
     request_examples = {"outcome": outcome_message("DRMS-OUT-0042", "EVT-2026-0042", 1)}
 
     @property
-    def unit_size(self) -> int:  # type: ignore[override]
+    def unit_size(self) -> int:
         return settings.OUTCOME_COLLECTION_SIZE
 
     # --- inbound -------------------------------------------------------------
@@ -82,7 +82,7 @@ class EventOutcomes(Flow):
         if csv_file and payload["file"] is None:
             errors["file"] = ["The part 'file' is required."]
         elif csv_file:
-            check_csv(check, message.raw_body, *payload["file"])
+            check_csv(check, message.stored_body(), *payload["file"])
         elif "outcomeList" not in payload:
             errors["outcomeList"] = ["This field is required."]
         else:
@@ -90,7 +90,7 @@ class EventOutcomes(Flow):
         rejection = None if "file" in errors or "outcomeList" in errors else check.rejection()
         if rejection:
             errors.update(rejection.details)
-        if errors:
+        if errors or header is None:
             raise Rejection(400, "validation_failed", errors)
         # An event the hub has not seen is forwarded all the same: DACS decides.
         record = partial(
@@ -159,11 +159,13 @@ class EventOutcomes(Flow):
 
     def _per_device(self, message: Message, items: list[Item], body: Any) -> dict[int, Outcome]:
         results = body.get("results") if isinstance(body, dict) else None
-        said = {}
+        said: dict[tuple[Any, Any], dict] = {}
         for row in results if isinstance(results, list) else []:
             if isinstance(row, dict):
                 said[(row.get("nicId"), row.get("headEndSystem"))] = row
-        outcomes, posted, refused = {}, [], {}
+        outcomes: dict[int, Outcome] = {}
+        posted: list[int] = []
+        refused: dict[str, list[int]] = {}
         for item in items:
             row = said.get((item.nic_id, item.data["h"]))
             # A device DACS does not list counts as posted.
@@ -217,6 +219,8 @@ class EventOutcomes(Flow):
 
     def failure_reply(self, message: Message, *, reason: str) -> dict | None:
         body = super().failure_reply(message, reason=reason)
+        if body is None:
+            return None
         # Devices never made into items (the message ended before its preparation) count as failed.
         count = OutcomeReport.objects.filter(message=message).values_list("device_count", flat=True).get()
         body["failedCount"] += count - body["deviceCount"]

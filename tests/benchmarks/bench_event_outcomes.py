@@ -28,6 +28,7 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(Path(tmp), LOG_LEVEL="WARNING", Q_WORKERS="2")
         hub.start()
+        assert hub.web is not None and hub.worker is not None
         try:
             hub.knobs("DACS", latency_ms=LATENCY_MS, error_ids=[])
             web_cpu, worker_cpu = group_cpu_seconds(hub.web.pid), group_cpu_seconds(hub.worker.pid)

@@ -128,7 +128,7 @@ def test_collections_of_the_set_size_translated_codes_and_one_acknowledgement(
         "[DERMS-DACS hub] Event outcome errors: O-1 for event EVT-1": ["ops@utility.example"],
     }
     assert any("ECB-000007" in m.body and "Device not enrolled" in m.body for m in mail.outbox)
-    assert all(m.alternatives for m in mail.outbox)
+    assert all(isinstance(m, mail.EmailMultiAlternatives) and m.alternatives for m in mail.outbox)
 
 
 def test_a_device_dacs_does_not_list_counts_as_posted(derms_client, django_capture_on_commit_callbacks):

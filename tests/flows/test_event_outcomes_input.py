@@ -57,7 +57,8 @@ def test_a_csv_outcome_is_accepted_and_its_outcomes_created_from_the_stored_body
         ("EVT-2", "ECB-2", "NON_RESPONSIVE", "PENDING", 1),
         ("EVT-2", "ECB-3", "ERROR", "PENDING", 2),
     ]
-    assert outcomes[0].participation_start.isoformat() == "2026-12-01T21:30:00+00:00"
+    start = outcomes[0].participation_start
+    assert start is not None and start.isoformat() == "2026-12-01T21:30:00+00:00"
     assert outcomes[1].participation_start is None and outcomes[1].error_message == "No telemetry"
     # Preparing again changes nothing.
     outcome_prepare(report=OutcomeReport.objects.get(message=message))
