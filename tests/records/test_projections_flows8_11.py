@@ -232,3 +232,34 @@ def test_the_device_page_shows_its_registration_periods_and_opt_outs(event_with_
         assert text in html, text
     assert "2026-12-20 00:00" in html and "Event opt-outs" in html and "OPT-8" in html
     assert "Unavailability U-P ADD" in html  # its timeline line
+
+
+# --- the backfill ------------------------------------------------------------------------------
+def test_the_backfill_runs_the_projections_of_flows_8_to_11(event_with_history, derms_client, dacs_client):
+    from records.management.commands.records_backfill import records_backfill
+
+    with mock.patch("hub.partners.call", autospec=True, side_effect=RegistrationPartners()):
+        processed(derms_client, REGISTRATIONS, registration_message("HER-B", None, [registration_device(nic(2))]))
+    with mock.patch("hub.partners.call", autospec=True, side_effect=UnavailabilityDerms()):
+        processed(dacs_client, UNAVAILABILITY, unavailability("UM-B", "U-B", nic_id=nic(3)))
+
+    def lines() -> list[tuple[str, str, str]]:
+        # Flow 5's line counts the devices as they are now: not compared.
+        rows = TimelineEntry.objects.exclude(kind="reservation").values_list("device__nic_id", "record", "kind", "text")
+        return sorted((nic_id or record, kind, text) for nic_id, record, kind, text in rows)
+
+    before = lines()
+    assert len(before) == 5
+    for model in (TimelineEntry, BusinessKey, DeviceEvent, Device):
+        model.objects.all().delete()
+    flows = ["event_status_updates", "event_opt_outs", "customer_unavailability", "headend_registrations"]
+    assert records_backfill(flows=[*flows, "device_reservations"]) == (6, 0)  # the refused update never ended
+    assert lines() == before
+    states = dict(DeviceEvent.objects.filter(event_id="EVT-8").values_list("device__nic_id", "reservation_state"))
+    assert states[nic(1)] == "OPTED_OUT"
+    assert set(DeviceEvent.objects.values_list("event_status", flat=True)) == {"IN_PROGRESS"}
+    assert Device.objects.get(nic_id=nic(2)).registration_state == "REGISTERED"
+    assert {kind for kind, _ in keys_of("device", Device.objects.get(nic_id=nic(3)).id)} == {
+        "nicId",
+        "unavailabilityId",
+    }
