@@ -17,6 +17,7 @@ from django.utils.timezone import localtime
 
 from hub.admin.audit import RecordAdmin
 from hub.admin.search import PREFIX_MIN, keys_matching
+from records.console import device_panels
 from records.models import BusinessKey, Device, DeviceEvent, Enrollment, TimelineEntry
 
 CHOICES_SHOWN = 50  # distinct values offered by a filter; more would not fit beside the list
@@ -353,4 +354,7 @@ class DeviceAdmin(RecordsAdmin):
                 .defer("reservation_message__raw_body", "reservation_message__headers")[:200]
             )
             extra["enrollments"] = Enrollment.objects.filter(devices__id=object_id).order_by("-updated_at")[:100]
+            device = Device.objects.filter(id=object_id).only("nic_id", "head_end_system").first()
+            if device is not None:
+                extra.update(device_panels(device))  # registration, unavailability, opt-outs (flows 9–11)
         return super().changeform_view(request, object_id, form_url, {**extra, **(extra_context or {})})

@@ -70,6 +70,14 @@ class ProgramEventAdmin(RecordAdmin):
         "updated_at",
     )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The event's status history, device counts and opt-outs (records/console.py)."""
+        from records.console import event_panels
+
+        event = self.get_object(request, object_id)
+        extra = event_panels(event) if event is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
     def get_queryset(self, request):
         # Correlated counts are computed for the events on the page only, each
         # from the (event, state) index, rather than grouping every device of

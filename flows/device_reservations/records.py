@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
+from flows.event_status.records import event_status_shown  # DERMS's IN_PROGRESS or COMPLETED (flow 8)
 from hub.models import Message
 from records.models import BusinessKey, Device, DeviceEvent
 from records.projection import Entry, keys_add, timeline_add
@@ -54,8 +55,9 @@ ON CONFLICT (device_id, event_id) DO UPDATE SET event_type = excluded.event_type
 
 def event_status_sync(event: ProgramEvent) -> None:
     """Every device of the event shows the event's status, and no longer reserved once it is cancelled."""
+    status = event_status_shown(event.event_id, event.status)
     rows = DeviceEvent.objects.filter(event_id=event.event_id)
-    rows.exclude(event_status=event.status).update(event_status=event.status)
+    rows.exclude(event_status=status).update(event_status=status)
     if event.status == ProgramEvent.Status.CANCELLED:
         rows.filter(reservation_state__in=(EventDevice.State.PENDING, EventDevice.State.RESERVED)).update(
             reservation_state=EventDevice.State.CANCELLED
