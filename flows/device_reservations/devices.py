@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from hub.payload import Rejection
+from hub.models import Message
+from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z, parse_offset_datetime
 
 RECORD_ID_MIN, RECORD_ID_MAX = -(2**63), 2**63 - 1  # stored as a bigint
@@ -277,3 +279,56 @@ def devices_of(payload: dict, body: bytes) -> Iterator[Device]:
             utc(d.get("reservationStartDateTime"), cache),
             utc(d.get("reservationEndDateTime"), cache),
         )
+
+
+# --- a message that carries a list of devices (flows 5 and 7) ----------------------------------
+def device_list_parse(content_type: str, body: bytes, *, list_field: str) -> Any:
+    """The payload of a device-list message: its JSON, or from a multipart form its `message` part (any
+    `list_field` in it left out) with the offsets of its `file` part (the CSV is read later, in place)."""
+    if not content_type.lower().startswith("multipart/"):
+        return parse_json(body)
+    parts = multipart_parts(body, content_type)
+    if "message" not in parts:
+        raise Rejection(400, "validation_failed", {"message": ["The part 'message' is required."]})
+    start, end = parts["message"]
+    header = parse_json(body[start:end], part="message")
+    if not isinstance(header, dict):
+        raise Rejection(400, "validation_failed", {"message": ["Expected a JSON object."]})
+    header.pop(list_field, None)
+    return {**header, "file": parts.get("file")}
+
+
+def device_list_validate(
+    message: Message,
+    payload: Any,
+    *,
+    header_serializer: Any,
+    list_field: str,
+    check_for: Callable[[dict | None, bool], DeviceCheck],
+) -> tuple[dict, DeviceCheck]:
+    """The valid header and the checked devices (the JSON list, or the CSV file line by line), or one
+    400 naming every field of the header and every device's index or line at fault.
+
+    `check_for(header, csv_file)` makes the check; `header` is None when the header itself is invalid.
+    """
+    if not isinstance(payload, dict):
+        raise Rejection(400, "validation_failed", {"body": ["Expected a JSON object."]})
+    serializer = header_serializer(data=payload)
+    header = serializer.validated_data if serializer.is_valid() else None
+    errors = {} if header else flatten_errors(serializer.errors)
+    csv_file = "file" in payload
+    check = check_for(header, csv_file)
+    if csv_file and payload["file"] is None:
+        errors["file"] = ["The part 'file' is required."]
+    elif csv_file:
+        check_csv(check, message.stored_body(), *payload["file"])
+    elif list_field not in payload:
+        errors[list_field] = ["This field is required."]
+    else:
+        check_json(check, payload[list_field])
+    rejection = None if "file" in errors or list_field in errors else check.rejection()
+    if rejection:
+        errors.update(rejection.details)
+    if errors or header is None:
+        raise Rejection(400, "validation_failed", errors)
+    return header, check

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flows.device_reservations import availability, notify
-from flows.device_reservations.devices import DeviceCheck, check_csv, check_json, multipart_parts
+from flows.device_reservations.devices import DeviceCheck, device_list_parse, device_list_validate
 from flows.device_reservations.events import (
     devices_fail_pending,
     devices_record,
@@ -28,7 +28,6 @@ from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.lookups import MissingTranslation, translate
 from hub.messages import item_counts
 from hub.models import Item, Message, System
-from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z
 
 RESERVE = partners.Operation(System.DACS, "reserveDevice", "DACS_RESERVE_PATH")
@@ -58,41 +57,20 @@ class DeviceReservations(Flow):
 
     # --- inbound -------------------------------------------------------------
     def parse(self, request, body: bytes) -> Any:
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if not content_type.lower().startswith("multipart/"):
-            return parse_json(body)
-        parts = multipart_parts(body, content_type)
-        if "message" not in parts:
-            raise Rejection(400, "validation_failed", {"message": ["The part 'message' is required."]})
-        start, end = parts["message"]
-        header = parse_json(body[start:end], part="message")
-        if not isinstance(header, dict):
-            raise Rejection(400, "validation_failed", {"message": ["Expected a JSON object."]})
-        header.pop("deviceList", None)
-        return {**header, "file": parts.get("file")}
+        return device_list_parse(request.META.get("CONTENT_TYPE", ""), body, list_field="deviceList")
 
     def validate(self, message: Message, payload: Any) -> Accepted:
-        if not isinstance(payload, dict):
-            raise Rejection(400, "validation_failed", {"body": ["Expected a JSON object."]})
-        serializer = ReservationHeader(data=payload)
-        header = serializer.validated_data if serializer.is_valid() else None
-        errors = {} if header else flatten_errors(serializer.errors)
-        start, end = (header["eventStartDateTime"], header["eventEndDateTime"]) if header else (None, None)
-        csv_file = "file" in payload
-        check = DeviceCheck(start, end, csv_file=csv_file)
-        if csv_file and payload["file"] is None:
-            errors["file"] = ["The part 'file' is required."]
-        elif csv_file:
-            check_csv(check, message.stored_body(), *payload["file"])
-        elif "deviceList" not in payload:
-            errors["deviceList"] = ["This field is required."]
-        else:
-            check_json(check, payload["deviceList"])
-        rejection = None if "file" in errors or "deviceList" in errors else check.rejection()
-        if rejection:
-            errors.update(rejection.details)
-        if errors or header is None:
-            raise Rejection(400, "validation_failed", errors)
+        header, check = device_list_validate(
+            message,
+            payload,
+            header_serializer=ReservationHeader,
+            list_field="deviceList",
+            check_for=lambda header, csv_file: DeviceCheck(
+                header["eventStartDateTime"] if header else None,
+                header["eventEndDateTime"] if header else None,
+                csv_file=csv_file,
+            ),
+        )
         reserve = partial(
             event_reserve,
             message=message,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from flows.device_reservations import availability
-from flows.device_reservations.devices import check_csv, check_json, multipart_parts
+from flows.device_reservations.devices import device_list_parse, device_list_validate
 from flows.device_reservations.flow import event_lock, whole_collections
 from flows.event_outcomes import notify
 from flows.event_outcomes.models import DeviceOutcome, OutcomeReport
@@ -28,7 +28,6 @@ from hub import partners
 from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.lookups import MissingTranslation, translate
 from hub.models import Item, Message, System
-from hub.payload import Rejection, flatten_errors, parse_json
 from hub.timefmt import iso_z
 
 POST_OUTCOME = partners.Operation(System.DACS, "postEventOutcome", "DACS_EVENT_OUTCOME_PATH")
@@ -58,40 +57,16 @@ class EventOutcomes(Flow):
 
     # --- inbound -------------------------------------------------------------
     def parse(self, request, body: bytes) -> Any:
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if not content_type.lower().startswith("multipart/"):
-            return parse_json(body)
-        parts = multipart_parts(body, content_type)
-        if "message" not in parts:
-            raise Rejection(400, "validation_failed", {"message": ["The part 'message' is required."]})
-        start, end = parts["message"]
-        header = parse_json(body[start:end], part="message")
-        if not isinstance(header, dict):
-            raise Rejection(400, "validation_failed", {"message": ["Expected a JSON object."]})
-        header.pop("outcomeList", None)
-        return {**header, "file": parts.get("file")}
+        return device_list_parse(request.META.get("CONTENT_TYPE", ""), body, list_field="outcomeList")
 
     def validate(self, message: Message, payload: Any) -> Accepted:
-        if not isinstance(payload, dict):
-            raise Rejection(400, "validation_failed", {"body": ["Expected a JSON object."]})
-        serializer = OutcomeHeader(data=payload)
-        header = serializer.validated_data if serializer.is_valid() else None
-        errors = {} if header else flatten_errors(serializer.errors)
-        csv_file = "file" in payload
-        check = OutcomeCheck(csv_file=csv_file)
-        if csv_file and payload["file"] is None:
-            errors["file"] = ["The part 'file' is required."]
-        elif csv_file:
-            check_csv(check, message.stored_body(), *payload["file"])
-        elif "outcomeList" not in payload:
-            errors["outcomeList"] = ["This field is required."]
-        else:
-            check_json(check, payload["outcomeList"])
-        rejection = None if "file" in errors or "outcomeList" in errors else check.rejection()
-        if rejection:
-            errors.update(rejection.details)
-        if errors or header is None:
-            raise Rejection(400, "validation_failed", errors)
+        header, check = device_list_validate(
+            message,
+            payload,
+            header_serializer=OutcomeHeader,
+            list_field="outcomeList",
+            check_for=lambda header, csv_file: OutcomeCheck(csv_file=csv_file),
+        )
         # An event the hub has not seen is forwarded all the same: DACS decides.
         record = partial(
             report_record,
