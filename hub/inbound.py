@@ -1,29 +1,26 @@
 """The one inbound pipeline: authenticate → store raw → validate → accept/reject.
 
 Every flow's view hands its request to `receive`. Nothing a partner sent is
-lost: the message row is written before the payload is judged.
+lost: the message row is written before the payload is judged. What accepting,
+rejecting or answering as a duplicate does to the message is hub/messages.py's;
+this module turns it into the HTTP answer.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
-from django.utils import timezone
 from rest_framework.response import Response
 
-from hub.activity import activity_record
-from hub.bulk import items_insert
-from hub.flow import Flow
+from hub.flow import Accepted, Flow
 from hub.health import backlog_full
 from hub.logs import log_bind_message
-from hub.messages import message_enqueue
+from hub.messages import message_accept, message_duplicate, message_reject
 from hub.models import Message
 from hub.payload import Rejection
-from hub.timefmt import iso_z
 
 log = logging.getLogger(__name__)
 
@@ -43,37 +40,6 @@ def user_system(user) -> str:
     return names.pop() if len(names) == 1 else ""
 
 
-def acknowledgement(message: Message, key: str, extra: dict | None = None) -> dict:
-    return {
-        "trackingId": str(message.tracking_id),
-        "messageId": key,
-        "flow": message.flow,
-        "status": "ACCEPTED",
-        "duplicate": False,
-        "receivedAt": iso_z(message.received_at),
-        **(extra or {}),
-    }
-
-
-def _reject(message: Message, rejection: Rejection) -> Response:
-    body = {
-        "trackingId": str(message.tracking_id),
-        "error": rejection.error,
-        "message": rejection.message,
-        "details": rejection.details,
-    }
-    message.status = Message.Status.REJECTED
-    message.http_status = rejection.status
-    message.errors = body
-    message.save(update_fields=["status", "http_status", "errors", "message_key"])
-    activity_record(message=message, kind="rejected", text=f"{rejection.status} {rejection.message}")
-    log_bind_message(message)
-    log.info("rejected %s %s", rejection.status, rejection.error)
-    if rejection.then is not None:
-        rejection.then()
-    return Response(body, status=rejection.status)
-
-
 def _overloaded(message: Message) -> Response:
     response = _reject(
         message,
@@ -81,18 +47,6 @@ def _overloaded(message: Message) -> Response:
     )
     response["Retry-After"] = str(settings.BACKLOG_RETRY_AFTER_S)
     return response
-
-
-def _duplicate(message: Message, first: Message) -> Response:
-    message.status = Message.Status.DUPLICATE
-    message.duplicate_of = first
-    message.http_status = 200
-    message.ack = {**(first.ack or {}), "duplicate": True}
-    message.save(update_fields=["status", "duplicate_of", "http_status", "ack", "message_key"])
-    activity_record(message=message, kind="duplicate", text=f"Duplicate of {first.tracking_id}")
-    log_bind_message(message)
-    log.info("duplicate of %s", first.tracking_id)
-    return Response(message.ack, status=200)
 
 
 _CHUNK = 64 * 1024
@@ -183,49 +137,23 @@ def _judge(message: Message, flow: Flow, django_request: HttpRequest, body: byte
     return _accept(message, flow, accepted)
 
 
-NOT_ANSWERED = "The hub stopped before answering this request (its web process ended or failed); it is stored."
-
-
-def messages_abandon_received(*, older_than_s: float) -> int:
-    """Mark messages still RECEIVED after `older_than_s` REJECTED with a 500: their request was never
-    answered (a web process killed while judging it), and nothing else would ever finish them."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    abandoned = 0
-    for message in Message.objects.filter(status=Message.Status.RECEIVED, received_at__lt=cutoff).defer("raw_body"):
-        errors = {"trackingId": str(message.tracking_id), "error": "not_answered", "message": NOT_ANSWERED}
-        # Conditional: a message answered meanwhile keeps its answer.
-        changed = Message.objects.filter(id=message.id, status=Message.Status.RECEIVED).update(
-            status=Message.Status.REJECTED, http_status=500, errors={**errors, "details": {}}
-        )
-        if changed:
-            activity_record(message=message, kind="rejected", text=f"500 {NOT_ANSWERED}")
-            abandoned += 1
-    if abandoned:
-        log.warning("%d message(s) left RECEIVED marked REJECTED (not answered)", abandoned)
-    return abandoned
-
-
 def _accepted_copy(flow: Flow, key: str) -> Message | None:
     if not key:
         return None
     return Message.objects.filter(flow=flow.name, accepted_key=key).first()
 
 
-def _accept(message: Message, flow: Flow, accepted) -> Response:
-    message.ack = acknowledgement(message, accepted.key, accepted.ack_extra)
-    message.accepted_key = accepted.key
-    message.status = Message.Status.QUEUED
-    message.http_status = 202
+def _reject(message: Message, rejection: Rejection) -> Response:
+    return Response(message_reject(message=message, rejection=rejection), status=rejection.status)
+
+
+def _duplicate(message: Message, first: Message) -> Response:
+    return Response(message_duplicate(message=message, first=first), status=200)
+
+
+def _accept(message: Message, flow: Flow, accepted: Accepted) -> Response:
     try:
-        with transaction.atomic():
-            message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key"])
-            for write in accepted.on_accept:
-                write()
-            for item in accepted.items:
-                item.message = message
-            items_insert(items=accepted.items)
-            activity_record(message=message, kind="accepted", text=f"{len(accepted.items)} item(s)")
-            transaction.on_commit(lambda: message_enqueue(message_id=message.id))
+        return Response(message_accept(message=message, flow=flow, accepted=accepted), status=202)
     except IntegrityError:
         # Another copy with the same key was accepted a moment ago.
         first = _accepted_copy(flow, accepted.key)
@@ -237,6 +165,3 @@ def _accept(message: Message, flow: Flow, accepted) -> Response:
         # A rule checked under the lock the flow's writes take (an event cancelled a moment ago).
         message.accepted_key = None
         return _reject(message, rejection)
-    log_bind_message(message)
-    log.info("accepted %s %s tracking=%s", flow.name, accepted.key, message.tracking_id)
-    return Response(message.ack, status=202)

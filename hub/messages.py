@@ -1,4 +1,5 @@
-"""A message's life after acceptance: enqueue, resubmit, retry failed, reopen, discard, settle; and its selectors.
+"""A message's life: accept, reject, duplicate, enqueue, resubmit, retry failed, reopen, discard, settle; and
+its selectors.
 
 The admin, the API, the management commands and the flows call these; the
 rules they apply (what may be resubmitted or discarded, and why not) are
@@ -7,6 +8,9 @@ decided here only.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
@@ -14,8 +18,13 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from hub.activity import activity_record
+from hub.bulk import items_insert
+from hub.flow import Accepted, Flow
+from hub.logs import log_bind_message
 from hub.models import Item, Message
+from hub.payload import Rejection
 from hub.registry import flow_for
+from hub.timefmt import iso_z
 from records.projection import records_update
 
 # A message whose processing ended for good, or never started, cannot be sent again.
@@ -34,6 +43,103 @@ NOT_DISCARDABLE: dict[str, str] = {
 }
 
 
+log = logging.getLogger("hub.inbound")
+
+
+# --- accepted, rejected, a duplicate (the inbound pipeline, hub/inbound.py, answers with these) ---
+def acknowledgement(message: Message, key: str, extra: dict | None = None) -> dict:
+    return {
+        "trackingId": str(message.tracking_id),
+        "messageId": key,
+        "flow": message.flow,
+        "status": "ACCEPTED",
+        "duplicate": False,
+        "receivedAt": iso_z(message.received_at),
+        **(extra or {}),
+    }
+
+
+def message_reject(*, message: Message, rejection: Rejection) -> dict:
+    """Store the message as REJECTED with the refusal's status and body; the body to answer with."""
+    body = {
+        "trackingId": str(message.tracking_id),
+        "error": rejection.error,
+        "message": rejection.message,
+        "details": rejection.details,
+    }
+    message.status = Message.Status.REJECTED
+    message.http_status = rejection.status
+    message.errors = body
+    message.save(update_fields=["status", "http_status", "errors", "message_key"])
+    activity_record(message=message, kind="rejected", text=f"{rejection.status} {rejection.message}")
+    log_bind_message(message)
+    log.info("rejected %s %s", rejection.status, rejection.error)
+    if rejection.then is not None:
+        rejection.then()
+    return body
+
+
+def message_duplicate(*, message: Message, first: Message) -> dict:
+    """Store the message as a DUPLICATE of the accepted `first`; the acknowledgement to answer with (the first's)."""
+    message.status = Message.Status.DUPLICATE
+    message.duplicate_of = first
+    message.http_status = 200
+    message.ack = {**(first.ack or {}), "duplicate": True}
+    message.save(update_fields=["status", "duplicate_of", "http_status", "ack", "message_key"])
+    activity_record(message=message, kind="duplicate", text=f"Duplicate of {first.tracking_id}")
+    log_bind_message(message)
+    log.info("duplicate of %s", first.tracking_id)
+    return message.ack
+
+
+def message_accept(*, message: Message, flow: Flow, accepted: Accepted) -> dict:
+    """Accept the message: QUEUED with its acknowledgement, the flow's own writes and its items, in one
+    transaction, then enqueued once committed; the acknowledgement to answer with.
+
+    Raises IntegrityError when another copy with the same key was accepted a moment ago, and the
+    flow's Rejection for a rule it checks under the lock its writes take; nothing is written then.
+    """
+    message.ack = acknowledgement(message, accepted.key, accepted.ack_extra)
+    message.accepted_key = accepted.key
+    message.status = Message.Status.QUEUED
+    message.http_status = 202
+    with transaction.atomic():
+        message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key"])
+        for write in accepted.on_accept:
+            write()
+        for item in accepted.items:
+            item.message = message
+        items_insert(items=accepted.items)
+        activity_record(message=message, kind="accepted", text=f"{len(accepted.items)} item(s)")
+        transaction.on_commit(lambda: message_enqueue(message_id=message.id))
+    log_bind_message(message)
+    log.info("accepted %s %s tracking=%s", flow.name, accepted.key, message.tracking_id)
+    return message.ack
+
+
+NOT_ANSWERED = "The hub stopped before answering this request (its web process ended or failed); it is stored."
+
+
+def messages_abandon_received(*, older_than_s: float) -> int:
+    """Mark messages still RECEIVED after `older_than_s` REJECTED with a 500: their request was never
+    answered (a web process killed while judging it), and nothing else would ever finish them."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    abandoned = 0
+    for message in Message.objects.filter(status=Message.Status.RECEIVED, received_at__lt=cutoff).defer("raw_body"):
+        errors = {"trackingId": str(message.tracking_id), "error": "not_answered", "message": NOT_ANSWERED}
+        # Conditional: a message answered meanwhile keeps its answer.
+        changed = Message.objects.filter(id=message.id, status=Message.Status.RECEIVED).update(
+            status=Message.Status.REJECTED, http_status=500, errors={**errors, "details": {}}
+        )
+        if changed:
+            activity_record(message=message, kind="rejected", text=f"500 {NOT_ANSWERED}")
+            abandoned += 1
+    if abandoned:
+        log.warning("%d message(s) left RECEIVED marked REJECTED (not answered)", abandoned)
+    return abandoned
+
+
+# --- selectors and the life after acceptance ---------------------------------------
 def item_counts(message: Message) -> dict[str, int]:
     rows = message.items.values("status").annotate(n=Count("id")).order_by()
     return {row["status"]: row["n"] for row in rows}

@@ -14,9 +14,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hub.activity import activity_record
-from hub.inbound import messages_abandon_received
 from hub.leases import lease_held, lease_take
-from hub.messages import message_enqueue, message_settle, reply_enqueue
+from hub.messages import message_enqueue, message_settle, messages_abandon_received, reply_enqueue
 from hub.models import Message
 from hub.notify import emails_send_due
 from hub.registry import FLOWS, flow_apps

@@ -12,8 +12,7 @@ from django.db import IntegrityError, transaction
 from flows.headend_registrations.models import DeviceRegistration
 from hub.activity import activity_record
 from hub.bulk import items_insert
-from hub.inbound import acknowledgement
-from hub.messages import message_enqueue
+from hub.messages import acknowledgement, message_enqueue
 from hub.models import Message, System
 from hub.payload import Rejection
 from hub.registry import flow_for

@@ -249,7 +249,7 @@ def test_messages_left_received_are_marked_not_answered_after_the_set_time(derms
 
     from django.utils import timezone
 
-    from hub.inbound import messages_abandon_received
+    from hub.messages import messages_abandon_received
 
     old = Message.objects.create(flow="enrollment_requests", raw_body=b"{}", body_size=2)
     young = Message.objects.create(flow="enrollment_requests", raw_body=b"{}", body_size=2)
