@@ -19,6 +19,7 @@ from django.urls import reverse
 from flows.enrollment_requests.samples import enrollment_message
 from hub.models import Lookup, Message
 from tests.conftest import basic
+from tests.e2e.browsing import through
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -129,12 +130,12 @@ def test_support_finds_a_failed_enrollment_by_nic_id_and_resubmits_it(stand_ins,
     WebDriverWait(browser, 15).until(lambda b: "q=" in b.current_url, "the search's results")
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 1 and Message.Status.FAILED.label in rows[0].text
-    rows[0].find_element(By.LINK_TEXT, "DRMS-ENR-BROWSER-1").click()
+    through(browser, rows[0].find_element(By.LINK_TEXT, "DRMS-ENR-BROWSER-1"))
 
-    browser.find_element(By.ID, "action-resubmit").click()
+    through(browser, browser.find_element(By.ID, "action-resubmit"))
     assert "1 of 1 selected message can be resubmitted" in browser.find_element(By.ID, "confirm-count").text
     browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
-    browser.find_element(By.ID, "confirm-action").click()
+    through(browser, browser.find_element(By.ID, "confirm-action"))
 
     assert "Resubmit: done." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     status = browser.find_element(By.CSS_SELECTOR, ".field-status .readonly").text

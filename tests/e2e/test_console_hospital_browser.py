@@ -17,6 +17,7 @@ from flows.enrollment_requests.samples import enrollment_message
 from hub.models import Message
 from tests.conftest import basic
 from tests.e2e import test_admin_browser as base
+from tests.e2e.browsing import through
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -94,7 +95,7 @@ def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_
     shot(browser, "console_dashboard.png")
 
     # The failed message's page: why and the next step first; calls one per row, closed.
-    browser.find_element(By.ID, "dashboard-attention").find_element(By.LINK_TEXT, "DRMS-ENR-DOWN-1").click()
+    through(browser, browser.find_element(By.ID, "dashboard-attention").find_element(By.LINK_TEXT, "DRMS-ENR-DOWN-1"))
     summary = browser.find_element(By.ID, "summary")
     assert "Failed" in summary.find_element(By.CLASS_NAME, "status-badge").text
     assert "2 of 2 items failed after 2 attempts — DACS 503" in browser.find_element(By.ID, "why").text
@@ -106,12 +107,12 @@ def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_
     assert "transactionId" in calls[0].find_element(By.CSS_SELECTOR, ".call-body").text
     assert fits(browser)
     shot(browser, "console_failed_message.png")
-    browser.find_element(By.ID, "calls-failed-only").click()
+    through(browser, browser.find_element(By.ID, "calls-failed-only"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#calls details.call")) == 4
 
     # The hospital: one group per error; a business-error group asks first and says why.
     browser.get(server.url + reverse("admin:index"))
-    browser.find_element(By.ID, "link-hospital").click()
+    through(browser, browser.find_element(By.ID, "link-hospital"))
     groups = browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group")
     assert len(groups) == 2
     texts = {row.text for row in groups}
@@ -122,17 +123,17 @@ def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_
     assert fits(browser)
     shot(browser, "console_hospital.png")
 
-    refused_row.find_element(By.CLASS_NAME, "resubmit-group").click()
+    through(browser, refused_row.find_element(By.CLASS_NAME, "resubmit-group"))
     warning = browser.find_element(By.ID, "business-warning").text
     assert "failed on the partner's rules" in warning and "DACS refused them" in warning
-    browser.find_element(By.CSS_SELECTOR, "a.cancel-link").click()
+    through(browser, browser.find_element(By.CSS_SELECTOR, "a.cancel-link"))
 
     down = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group") if "unavailable" in r.text)
-    down.find_element(By.CLASS_NAME, "resubmit-group").click()
+    through(browser, down.find_element(By.CLASS_NAME, "resubmit-group"))
     assert "The failed records of 1 message will be sent again" in browser.find_element(By.ID, "confirm-count").text
     assert not browser.find_elements(By.ID, "business-warning")
     browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
-    browser.find_element(By.ID, "confirm-action").click()
+    through(browser, browser.find_element(By.ID, "confirm-action"))
 
     assert "Resubmit 1 message of the group: queued." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     remaining = browser.find_elements(By.CSS_SELECTOR, "#hospital tr.group")

@@ -15,6 +15,7 @@ from django_q.conf import Conf
 from flows.enrollment_requests.samples import enrollment_message
 from hub.models import Message
 from tests.conftest import basic
+from tests.e2e.browsing import through
 from tests.e2e.test_admin_browser import ARTIFACTS, browser, knobs, stand_ins  # noqa: F401  (fixtures)
 from tests.factories import UserFactory
 
@@ -69,9 +70,9 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
 
     # The partners page: both stand-ins answer the connection test out of the box.
     log_in(browser, server, "maria")
-    browser.find_element(By.LINK_TEXT, "Partners").click()
+    through(browser, browser.find_element(By.LINK_TEXT, "Partners"))
     for partner in ("DERMS", "DACS"):
-        browser.find_element(By.ID, f"test-{partner}").click()
+        through(browser, browser.find_element(By.ID, f"test-{partner}"))
         verdict = browser.find_element(By.ID, "test-verdict").text
         assert verdict == f"Connected: {partner} answered HTTP 200.", verdict
     health = browser.find_element(By.ID, "partner-health").text
@@ -83,11 +84,11 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
     # A resubmit no worker has picked up yet says "queued", and its page follows it.
     monkeypatch.setattr(Conf, "SYNC", False)
     browser.get(server.url + reverse("admin:hub_message_change", args=[failed.pk]))
-    browser.find_element(By.ID, "action-resubmit").click()
+    through(browser, browser.find_element(By.ID, "action-resubmit"))
     button = browser.find_element(By.ID, "confirm-action")
     assert button.get_attribute("value") == "Resubmit this message"
     browser.find_element(By.ID, "id_reason").send_keys("DACS is back")
-    button.click()
+    through(browser, button)
     notice = browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     assert notice.startswith("Resubmit: queued.") and "done" not in notice, notice
     assert browser.find_element(By.ID, "in-flight").get_attribute("textContent") == "Refreshing every 5 s"
@@ -97,14 +98,14 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
     # Retrying a business error asks first, naming the partner's rules; then it is done at once.
     monkeypatch.setattr(Conf, "SYNC", True)
     browser.get(server.url + reverse("admin:hub_message_change", args=[refused.pk]))
-    browser.find_element(By.ID, "action-retry-failed").click()
+    through(browser, browser.find_element(By.ID, "action-retry-failed"))
     warning = browser.find_element(By.ID, "partner-rules").text
     assert "1 item ended in a business error: DACS refused it under its own rules" in warning
     shot(browser, "console_retry_business_error.png")
-    browser.find_element(By.ID, "confirm-action").click()
+    through(browser, browser.find_element(By.ID, "confirm-action"))
     assert "Tick the box" in browser.find_element(By.ID, "partner-rules").text
     browser.find_element(By.ID, "id_partner_rules").click()
-    browser.find_element(By.ID, "confirm-action").click()
+    through(browser, browser.find_element(By.ID, "confirm-action"))
     notice = browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     assert notice.startswith("Retry failed items: done.") and "Completed With Errors now" in notice, notice
     assert not browser.find_elements(By.ID, "in-flight")
@@ -114,7 +115,7 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
     for message in (failed, refused):
         browser.find_element(By.CSS_SELECTOR, f'input.action-select[value="{message.pk}"]').click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("resubmit_selected")
-    browser.find_element(By.CSS_SELECTOR, 'button[name="index"]').click()
+    through(browser, browser.find_element(By.CSS_SELECTOR, 'button[name="index"]'))
     assert "1 of 2 selected messages can be resubmitted" in browser.find_element(By.ID, "confirm-count").text
     skipped = browser.find_element(By.ID, "confirm-skipped").text
     assert "1 Queued: It is already queued. DRMS-ENR-PEOPLE-1" in skipped, skipped
@@ -126,5 +127,5 @@ def test_support_tests_the_partners_and_gets_honest_feedback(stand_ins, browser,
     assert browser.find_element(By.TAG_NAME, "h1").text == "You cannot open this page"
     assert "with the role Business users" in browser.find_element(By.ID, "denied-reason").text
     shot(browser, "console_403.png")
-    browser.find_element(By.ID, "denied-home").click()
+    through(browser, browser.find_element(By.ID, "denied-home"))
     assert "Operations console" in browser.page_source

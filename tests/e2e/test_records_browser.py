@@ -14,6 +14,7 @@ from flows.device_reservations.samples import reservation_message
 from flows.enrollment_requests.samples import enrollment_message
 from records.models import Device, Enrollment
 from tests.conftest import basic
+from tests.e2e.browsing import through
 from tests.e2e.test_admin_browser import ARTIFACTS, browser, knobs, stand_ins  # noqa: F401  (fixtures)
 from tests.factories import UserFactory
 
@@ -54,7 +55,7 @@ def test_a_business_user_finds_an_enrollment_by_customer_and_opens_its_device_ti
     rows = browser.find_elements(By.CSS_SELECTOR, "#search-results tr.hit")
     assert len(rows) == 1, [row.text for row in rows]
     assert "cisPersonId" in rows[0].text and "P2" in rows[0].text and "enrolled in DACS" in rows[0].text
-    rows[0].find_element(By.PARTIAL_LINK_TEXT, "Enrollment: P2 in BYOT-SUMMER").click()
+    through(browser, rows[0].find_element(By.PARTIAL_LINK_TEXT, "Enrollment: P2 in BYOT-SUMMER"))
 
     WebDriverWait(browser, 15).until(lambda b: "/records/enrollment/" in b.current_url, "the enrollment's page")
     assert "enrolled in DACS" in browser.find_element(By.CSS_SELECTOR, ".field-status_badge .readonly").text
@@ -62,7 +63,7 @@ def test_a_business_user_finds_an_enrollment_by_customer_and_opens_its_device_ti
     assert "Request 2 of DRMS-ENR-BROWSER-2: enrolled by DACS" in timeline
     browser.execute_script("document.getElementById('enrollment-devices').scrollIntoView()")
     browser.save_screenshot(str(ARTIFACTS / "records_enrollment.png"))
-    browser.find_element(By.ID, "enrollment-devices").find_element(By.LINK_TEXT, "ECB-000002").click()
+    through(browser, browser.find_element(By.ID, "enrollment-devices").find_element(By.LINK_TEXT, "ECB-000002"))
 
     WebDriverWait(browser, 15).until(lambda b: "/records/device/" in b.current_url, "the device's page")
     device = Device.objects.get(nic_id="ECB-000002")
@@ -75,7 +76,7 @@ def test_a_business_user_finds_an_enrollment_by_customer_and_opens_its_device_ti
     browser.execute_script("document.getElementById('device-events').scrollIntoView()")
     browser.save_screenshot(str(ARTIFACTS / "records_device_timeline.png"))
     timeline_row = browser.find_element(By.CSS_SELECTOR, "#timeline tr.timeline-reservation")
-    timeline_row.find_element(By.LINK_TEXT, "DRMS-RSV-BROWSER-1").click()
+    through(browser, timeline_row.find_element(By.LINK_TEXT, "DRMS-RSV-BROWSER-1"))
     WebDriverWait(browser, 15).until(lambda b: "/hub/message/" in b.current_url, "the reservation's message")
 
     browser.get(server.url + reverse("admin:records_enrollment_changelist") + "?program=BYOT-SUMMER")
