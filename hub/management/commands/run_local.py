@@ -102,6 +102,9 @@ class Command(BaseCommand):
         call_command("collectstatic", "--noinput", verbosity=0)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         group = ProcessGroup()
+        # Ctrl-C stops everything even when this process was started with SIGINT ignored (a shell's
+        # background job without job control): Python then installs no handler of its own.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _stop_signal)
         try:
             children = {
