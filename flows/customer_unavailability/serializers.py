@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text
 from hub.timefmt import OffsetDateTimeField
 
 ACTIONS = ("ADD", "UPDATE", "CANCEL")
@@ -9,15 +10,15 @@ DATED = ("ADD", "UPDATE")
 
 
 class UnavailabilityMessage(serializers.Serializer):
-    messageId = serializers.CharField(max_length=200)
-    unavailabilityId = serializers.CharField(max_length=30)
+    messageId = Text(max_length=200)
+    unavailabilityId = Text(max_length=30)
     action = serializers.ChoiceField(ACTIONS)
-    nicId = serializers.CharField(max_length=200)
-    headEndSystem = serializers.CharField(max_length=100)
-    cisPersonId = serializers.CharField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    nicId = Text(max_length=200)
+    headEndSystem = Text(max_length=100)
+    cisPersonId = Text(max_length=100, required=False, allow_null=True, allow_blank=True)
     startDateTime = OffsetDateTimeField(required=False, allow_null=True)
     endDateTime = OffsetDateTimeField(required=False, allow_null=True)
-    reason = serializers.CharField(max_length=254, required=False, allow_null=True, allow_blank=True)
+    reason = Text(max_length=254, required=False, allow_null=True, allow_blank=True)
 
     def validate(self, attrs):
         start, end = attrs.get("startDateTime"), attrs.get("endDateTime")

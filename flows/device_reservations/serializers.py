@@ -3,15 +3,16 @@
 from rest_framework import serializers
 
 from flows.device_reservations.devices import RECORD_ID_MAX, RECORD_ID_MIN
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
 
 
 class ReservationHeader(serializers.Serializer):
-    messageId = serializers.CharField(max_length=100)
-    drmsInstanceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    eventId = serializers.CharField(max_length=120)
+    messageId = Text(max_length=100)
+    drmsInstanceId = optional()
+    eventId = Text(max_length=120)
     eventType = serializers.ChoiceField(choices=["ECONOMIC", "EMERGENCY"])
-    programCode = serializers.CharField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    programCode = Text(max_length=100, required=False, allow_null=True, allow_blank=True)
     eventStartDateTime = OffsetDateTimeField()
     eventEndDateTime = OffsetDateTimeField()
 
@@ -25,8 +26,8 @@ class ReservationDevice(serializers.Serializer):
     """One device of `deviceList` (documentation: rows are checked by devices.py, not by this class)."""
 
     recordId = serializers.IntegerField(min_value=RECORD_ID_MIN, max_value=RECORD_ID_MAX)
-    nicId = serializers.CharField(max_length=200)
-    headEndSystemId = serializers.CharField(max_length=100)
+    nicId = Text(max_length=200)
+    headEndSystemId = Text(max_length=100)
     reservationStartDateTime = OffsetDateTimeField(required=False, allow_null=True)
     reservationEndDateTime = OffsetDateTimeField(required=False, allow_null=True)
 
@@ -40,7 +41,7 @@ class ReservationMessage(ReservationHeader):
 class ReservationForm(serializers.Serializer):
     """The multipart form, for the API docs."""
 
-    message = serializers.CharField(help_text="The JSON message without deviceList.")
+    message = Text(help_text="The JSON message without deviceList.")
     file = serializers.FileField(
         help_text="CSV: recordId,nicId,headEndSystemId,reservationStartDateTime,reservationEndDateTime"
     )

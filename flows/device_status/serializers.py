@@ -2,23 +2,20 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
 
 
-def optional(**kwargs):
-    return serializers.CharField(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
 class SendDetails(serializers.Serializer):
-    communicationId = serializers.CharField(max_length=200)
+    communicationId = Text(max_length=200)
 
 
 class DeviceInfo(serializers.Serializer):
     division = optional()
     deviceType = optional()
     specification = optional()
-    headEndSystem = serializers.CharField(max_length=100)
-    nicId = serializers.CharField(max_length=200)
+    headEndSystem = Text(max_length=100)
+    nicId = Text(max_length=200)
 
 
 class StatusCheckRequest(serializers.Serializer):
@@ -28,7 +25,7 @@ class StatusCheckRequest(serializers.Serializer):
 
 
 class StatusCheckResponse(serializers.Serializer):
-    dacsMessageId = serializers.CharField(max_length=200)
+    dacsMessageId = Text(max_length=200)
     responseCode = serializers.ChoiceField(["SUCCESS", "FAILURE"])
     responseTimeISO = OffsetDateTimeField(required=False, allow_null=True)
     nicId = optional(max_length=200)

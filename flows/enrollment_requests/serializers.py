@@ -2,18 +2,15 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
 
 MAX_REQUESTS = 10_000
 
 
-def optional(**kwargs):
-    return serializers.CharField(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
 class CustomerInfo(serializers.Serializer):
-    cisPersonId = serializers.CharField(max_length=100)
-    cisAccountId = serializers.CharField(max_length=100)
+    cisPersonId = Text(max_length=100)
+    cisAccountId = Text(max_length=100)
     name = optional()
     homePhone = optional()
     businessPhone = optional()
@@ -22,7 +19,7 @@ class CustomerInfo(serializers.Serializer):
 
 class ProgramInfo(serializers.Serializer):
     cisServiceAgreementId = optional()
-    programCode = serializers.CharField(max_length=100)
+    programCode = Text(max_length=100)
     startDateTimeISO = OffsetDateTimeField()
     endDateTimeISO = OffsetDateTimeField(required=False, allow_null=True)
 
@@ -30,8 +27,8 @@ class ProgramInfo(serializers.Serializer):
 class LocationInfo(serializers.Serializer):
     locationId = optional()
     division = optional()
-    cisPremiseId = serializers.CharField(max_length=100)
-    cisServicePointId = serializers.CharField(max_length=100)
+    cisPremiseId = Text(max_length=100)
+    cisServicePointId = Text(max_length=100)
     timeZone = optional()
     address1 = optional()
     city = optional()
@@ -49,8 +46,8 @@ class Asset(serializers.Serializer):
     assetType = optional()
     badgeNo = optional()
     serialNo = optional()
-    nicId = serializers.CharField(max_length=200)
-    headEndSystem = serializers.CharField(max_length=100)
+    nicId = Text(max_length=200)
+    headEndSystem = Text(max_length=100)
 
 
 class AssetInfo(serializers.Serializer):
@@ -60,7 +57,7 @@ class AssetInfo(serializers.Serializer):
 
 
 class EnrollmentRequest(serializers.Serializer):
-    requestId = serializers.CharField(max_length=19)
+    requestId = Text(max_length=19)
     customerInfo = CustomerInfo()
     programInfo = ProgramInfo()
     locationInfo = LocationInfo()
@@ -68,7 +65,7 @@ class EnrollmentRequest(serializers.Serializer):
 
 
 class EnrollmentMessage(serializers.Serializer):
-    messageId = serializers.CharField(max_length=100)
+    messageId = Text(max_length=100)
     drmsInstanceId = optional()
     enrollmentRequests = serializers.ListField(child=EnrollmentRequest(), min_length=1, max_length=MAX_REQUESTS)
 

@@ -2,27 +2,24 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
-
-
-def optional(**kwargs):
-    return serializers.CharField(required=False, allow_null=True, allow_blank=True, **kwargs)
 
 
 class ContactInfo(serializers.Serializer):
     contactId = optional()
-    cisPersonId = serializers.CharField(max_length=100)
+    cisPersonId = Text(max_length=100)
     name = optional()
     email = optional()
 
 
 class SubscriptionInfo(serializers.Serializer):
-    subscriptionId = serializers.CharField(max_length=100)
+    subscriptionId = Text(max_length=100)
     cisAccountId = optional()
     subscriptionType = optional()
     status = optional()
     programId = optional()
-    programCode = serializers.CharField(max_length=100)
+    programCode = Text(max_length=100)
     startDateTime = OffsetDateTimeField(required=False, allow_null=True)
     endDateTime = OffsetDateTimeField(required=False, allow_null=True)
 
@@ -39,12 +36,12 @@ class LocationInfo(serializers.Serializer):
     division = optional()
     servicePointId = optional()
     cisPremiseId = optional()
-    cisServicePointId = serializers.CharField(max_length=100)
+    cisServicePointId = Text(max_length=100)
     controllableDevices = serializers.ListField(child=ControllableDevice(), required=False, allow_null=True)
 
 
 class SyncRequest(serializers.Serializer):
-    syncRequestId = serializers.CharField(max_length=200)
+    syncRequestId = Text(max_length=200)
     action = serializers.ChoiceField(["ENROLL", "UNENROLL"])
     contactInfo = ContactInfo()
     subscriptionInfo = SubscriptionInfo()
@@ -52,6 +49,6 @@ class SyncRequest(serializers.Serializer):
 
 
 class SyncAck(serializers.Serializer):
-    dacsMessageId = serializers.CharField(max_length=200)
+    dacsMessageId = Text(max_length=200)
     ackType = serializers.ChoiceField(["SUCCESS", "ERROR"])
     message = optional()

@@ -18,6 +18,7 @@ from flows.device_reservations.flow import event_lock
 from flows.device_reservations.models import ProgramEvent
 from hub import partners
 from hub.activity import activity_record
+from hub.fields import Text, optional
 from hub.flow import Accepted, Flow, Outcome, OutcomeStatus
 from hub.models import Item, Message, System
 from hub.notify import email_send
@@ -27,10 +28,10 @@ LEGACY_TEXT_MAX = 100
 
 
 class CancellationMessage(serializers.Serializer):
-    messageId = serializers.CharField(max_length=100)
-    drmsInstanceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    eventId = serializers.CharField(max_length=120)
-    cancellationMessageText = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    messageId = Text(max_length=100)
+    drmsInstanceId = optional()
+    eventId = Text(max_length=120)
+    cancellationMessageText = optional()
 
 
 LIFECYCLE = partners.Operation(System.DACS, "lifecycle", "DACS_LIFECYCLE_PATH")

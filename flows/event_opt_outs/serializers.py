@@ -2,14 +2,15 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text
 from hub.timefmt import OffsetDateTimeField
 
 
 class OptOutMessage(serializers.Serializer):
-    optOutId = serializers.CharField(max_length=30)
-    eventId = serializers.CharField(max_length=120)
-    nicId = serializers.CharField(max_length=200)
-    headEndSystem = serializers.CharField(max_length=100)
-    cisPersonId = serializers.CharField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    optOutId = Text(max_length=30)
+    eventId = Text(max_length=120)
+    nicId = Text(max_length=200)
+    headEndSystem = Text(max_length=100)
+    cisPersonId = Text(max_length=100, required=False, allow_null=True, allow_blank=True)
     optOutDateTime = OffsetDateTimeField()
-    reason = serializers.CharField(max_length=254, required=False, allow_null=True, allow_blank=True)
+    reason = Text(max_length=254, required=False, allow_null=True, allow_blank=True)

@@ -4,21 +4,22 @@ from rest_framework import serializers
 
 from flows.device_reservations.devices import RECORD_ID_MAX, RECORD_ID_MIN
 from flows.event_outcomes.rows import ERROR_MESSAGE_MAX, HEADER, OUTCOMES
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
 
 
 class OutcomeHeader(serializers.Serializer):
-    messageId = serializers.CharField(max_length=100)
-    drmsInstanceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    eventId = serializers.CharField(max_length=120)
+    messageId = Text(max_length=100)
+    drmsInstanceId = optional()
+    eventId = Text(max_length=120)
 
 
 class OutcomeRow(serializers.Serializer):
     """One device of `outcomeList` (documentation: rows are checked by rows.py, not by this class)."""
 
     recordId = serializers.IntegerField(min_value=RECORD_ID_MIN, max_value=RECORD_ID_MAX)
-    nicId = serializers.CharField(max_length=100)
-    headEndSystemId = serializers.CharField(max_length=50)
+    nicId = Text(max_length=100)
+    headEndSystemId = Text(max_length=50)
     outcome = serializers.ChoiceField(choices=OUTCOMES)
     participationStartDateTime = OffsetDateTimeField(
         required=False, allow_null=True, help_text="Required for PARTICIPATED and OVERRIDDEN."
@@ -26,9 +27,7 @@ class OutcomeRow(serializers.Serializer):
     participationEndDateTime = OffsetDateTimeField(
         required=False, allow_null=True, help_text="Required for PARTICIPATED and OVERRIDDEN; after the start."
     )
-    errorMessage = serializers.CharField(
-        max_length=ERROR_MESSAGE_MAX, required=False, allow_null=True, allow_blank=True
-    )
+    errorMessage = Text(max_length=ERROR_MESSAGE_MAX, required=False, allow_null=True, allow_blank=True)
 
 
 class OutcomeMessage(OutcomeHeader):
@@ -40,5 +39,5 @@ class OutcomeMessage(OutcomeHeader):
 class OutcomeForm(serializers.Serializer):
     """The multipart form, for the API docs."""
 
-    message = serializers.CharField(help_text="The JSON message without outcomeList.")
+    message = Text(help_text="The JSON message without outcomeList.")
     file = serializers.FileField(help_text=f"CSV: {','.join(HEADER)}")

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from flows.event_status.models import EventStatus
+from hub.fields import Text, optional
 from hub.timefmt import OffsetDateTimeField
 
 EVENT_TYPES = ["ECONOMIC", "EMERGENCY", "RELIABILITY", "DEVICE_TEST"]
@@ -10,15 +11,13 @@ SCHEDULED_NEEDS = ("programCode", "eventType", "startDateTime", "endDateTime")
 
 
 class StatusUpdateMessage(serializers.Serializer):
-    messageId = serializers.CharField(max_length=100)
-    drmsInstanceId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    eventId = serializers.CharField(max_length=120)
-    stageId = serializers.CharField(
-        max_length=120, required=False, allow_null=True, allow_blank=True, help_text="Default: the eventId."
-    )
+    messageId = Text(max_length=100)
+    drmsInstanceId = optional()
+    eventId = Text(max_length=120)
+    stageId = Text(max_length=120, required=False, allow_null=True, allow_blank=True, help_text="Default: the eventId.")
     status = serializers.ChoiceField(choices=EventStatus.values)
     statusDateTime = OffsetDateTimeField()
-    programCode = serializers.CharField(
+    programCode = Text(
         max_length=120, required=False, allow_null=True, allow_blank=True, help_text="Required for SCHEDULED."
     )
     eventType = serializers.ChoiceField(
@@ -28,7 +27,7 @@ class StatusUpdateMessage(serializers.Serializer):
     endDateTime = OffsetDateTimeField(
         required=False, allow_null=True, help_text="Required for SCHEDULED; after startDateTime."
     )
-    cancelReason = serializers.CharField(max_length=254, required=False, allow_null=True, allow_blank=True)
+    cancelReason = Text(max_length=254, required=False, allow_null=True, allow_blank=True)
 
     def validate(self, attrs):
         attrs["stageId"] = attrs.get("stageId") or attrs["eventId"]

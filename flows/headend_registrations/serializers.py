@@ -2,23 +2,21 @@
 
 from rest_framework import serializers
 
+from hub.fields import Text, optional
+
 REGISTRATIONS = ("REGISTERED", "DEREGISTERED", "NOT_REGISTERED")
 MAX_DEVICES = 10_000
 
 
-def optional(**kwargs):
-    return serializers.CharField(required=False, allow_null=True, allow_blank=True, **kwargs)
-
-
 class RegistrationDevice(serializers.Serializer):
-    nicId = serializers.CharField(max_length=200)
-    headEndSystem = serializers.CharField(max_length=100)
+    nicId = Text(max_length=200)
+    headEndSystem = Text(max_length=100)
     deviceId = optional(max_length=12)
     registration = serializers.ChoiceField(REGISTRATIONS)
     message = optional(max_length=2000)
 
 
 class RegistrationMessage(serializers.Serializer):
-    messageId = serializers.CharField(max_length=200)
+    messageId = Text(max_length=200)
     dacsMessageId = optional(max_length=200)
     devices = serializers.ListField(child=RegistrationDevice(), min_length=1, max_length=MAX_DEVICES)

@@ -1,5 +1,7 @@
 """The OpenAPI schema, the docs page, and schemathesis against every endpoint the schema names."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -31,7 +33,8 @@ from hub.schema import flow_schema, request_bodies
 from tests.factories import UserFactory
 from tests.processes import local_env, manage, shell_last_line
 
-EXAMPLES_PER_ENDPOINT = 30
+# FUZZ_EXAMPLES raises it for a longer hunt than the suite affords.
+EXAMPLES_PER_ENDPOINT = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
