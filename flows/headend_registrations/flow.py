@@ -44,7 +44,9 @@ def devices_checked(payload: Any) -> None:
         if not isinstance(device, dict):
             continue
         key = (device.get("nicId"), device.get("headEndSystem"))
-        if key in seen and all(isinstance(part, str) for part in key):
+        if not all(isinstance(part, str) for part in key):
+            continue  # the serializer names a missing or mistyped key
+        if key in seen:
             raise Rejection(
                 400,
                 "validation_failed",

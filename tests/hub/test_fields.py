@@ -27,6 +27,20 @@ def test_a_required_text_of_whitespace_only_is_blank(value):
         Text(max_length=5).run_validation(value)
 
 
+@pytest.mark.parametrize("value", [123, 1.5, True, ["a"], {"a": 1}])
+def test_a_number_or_anything_but_a_string_is_refused(value):
+    with pytest.raises(Exception, match="Not a valid string"):
+        Text(max_length=5).run_validation(value)
+
+
+def test_a_device_listed_with_a_list_for_its_nicid_is_a_400_naming_it(derms_client):
+    body = registration_message(
+        sync_id=None, devices=[registration_device(), {**registration_device(), "nicId": ["x"]}]
+    )
+    message = accept(derms_client, URL, body, status=400)
+    assert message.errors["details"] == {"devices[1].nicId": ["Not a valid string."]}
+
+
 def test_an_optional_text_may_be_blank_or_null():
     assert optional().run_validation("  ") == "  "
     assert optional().run_validation(None) is None
