@@ -38,6 +38,7 @@ def test_a_device_listed_with_a_list_for_its_nicid_is_a_400_naming_it(derms_clie
         sync_id=None, devices=[registration_device(), {**registration_device(), "nicId": ["x"]}]
     )
     message = accept(derms_client, URL, body, status=400)
+    assert message.errors is not None
     assert message.errors["details"] == {"devices[1].nicId": ["Not a valid string."]}
 
 
@@ -51,6 +52,7 @@ def test_a_head_end_padded_past_its_column_is_refused_by_name_not_stored_half(de
     serializer (it trimmed the tab) and overflowed the 100-character column."""
     body = registration_message(sync_id=None, devices=[registration_device(headEndSystem="\x0b" + "H" * 100)])
     message = accept(derms_client, URL, body, status=400)
+    assert message.errors is not None
     assert "devices[0].headEndSystem" in message.errors["details"]
     assert message.status == Message.Status.REJECTED
     assert not DeviceRegistration.objects.exists()
