@@ -152,9 +152,14 @@ RECEIVED_STALE_S = env.float("RECEIVED_STALE_S", default=300)
 # Above this many accepted-but-unfinished messages new requests get 429 (0: no limit).
 BACKLOG_LIMIT = env.int("BACKLOG_LIMIT", default=10_000)
 BACKLOG_RETRY_AFTER_S = env.int("BACKLOG_RETRY_AFTER_S", default=60)
+# A partner's HTTP Basic password, once verified, is trusted for this long without hashing it
+# again (hub/authentication.py); a changed password or a deactivated user counts at once. 0: off.
+BASIC_AUTH_CACHE_S = env.float("BASIC_AUTH_CACHE_S", default=300)
+if BASIC_AUTH_CACHE_S < 0:
+    raise environ.ImproperlyConfigured("BASIC_AUTH_CACHE_S must be 0 (off) or more")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "hub.authentication.CachedBasicAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
