@@ -4,16 +4,19 @@ The hub runs as docs/deploy.md runs it (gunicorn, 4 processes × 8 gthread
 threads, the same flags) on PostgreSQL (BENCH_DATABASE_URL, a database this
 benchmark creates afresh and drops). Each client thread keeps its connection
 alive (a requests.Session) and posts collections of one request, each with a
-messageId and requestId of its own, for BENCH_INGEST_SECONDS (after a second
+messageId and requestId of its own, for BENCH_INGEST_SECONDS (8; after a second
 of warm-up), authenticated with a DRF token, then with HTTP Basic; first with
 no worker cluster (the queue only grows: it is emptied before each run), then
 with `manage.py qcluster` draining it at the same time (DACS and DERMS stand-ins
 answering in a process of their own, DACS after 50 ms). Each configuration runs
 BENCH_INGEST_RUNS times, as the figures of a shared machine are noisy.
 
-Prints per run: messages accepted per second, p50 and p99 latency, CPU per
-request of the web processes, of this database's PostgreSQL backends and of
-the clients, and the load average.
+Prints per run: messages accepted per second, p50 and p99 latency, and the CPU
+per answer of the web processes (gunicorn's, from /proc), of the PostgreSQL
+backends connected to the hub's database (the cluster's included, when it runs)
+and of the client threads, with the load average. Answers are counted when they
+arrive in the window, so a run where each request takes longer than the window
+(HTTP Basic on a busy machine) says so rather than printing a rate.
 """
 
 from __future__ import annotations
@@ -159,24 +162,25 @@ class Run:
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def line(self) -> str:
-        requests_made = len(self.latencies)
-        accepted = self.statuses.get(202, 0)
+        mode = f"{self.auth:<5} {'worker draining' if self.draining else 'no worker':<15}"
+        answers = len(self.latencies)
+        if not answers:
+            return f"{mode}  no answer arrived in the {self.seconds:.0f} s window  load {self.load[0]:.2f}"
         ordered = sorted(self.latencies)
 
         def percentile(p: float) -> float:
-            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
+            return ordered[min(answers - 1, int(p * answers))] * 1000
 
-        def per_request(cpu: float) -> float:
-            return cpu / requests_made * 1000 if requests_made else 0.0
+        def per_answer(cpu: float) -> float:
+            return cpu / answers * 1000
 
         others = {status: n for status, n in sorted(self.statuses.items()) if status != 202}
         return (
-            f"{self.auth:<5} {'worker draining' if self.draining else 'no worker      '}"
-            f"  {accepted / self.seconds:6.1f} accepted/s"
+            f"{mode}  {self.statuses.get(202, 0) / self.seconds:6.1f} accepted/s ({answers} answers)"
             f"  p50 {percentile(0.5):5.0f} ms  p99 {percentile(0.99):5.0f} ms"
-            f"  CPU/request: web {per_request(self.web_cpu):5.2f} ms, database {per_request(self.db_cpu):4.2f} ms,"
-            f" clients {per_request(self.client_cpu):4.2f} ms"
-            f"  load {self.load[0]:.2f}" + (f"  other answers {others}" if others else "")
+            f"  CPU/answer: web {per_answer(self.web_cpu):5.2f} ms, database {per_answer(self.db_cpu):4.2f} ms,"
+            f" clients {per_answer(self.client_cpu):4.2f} ms  load {self.load[0]:.2f}"
+            + (f"  other answers {others}" if others else "")
         )
 
 
