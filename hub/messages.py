@@ -8,6 +8,7 @@ decided here only.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -15,6 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from hub.activity import activity_record
@@ -93,8 +97,8 @@ def message_duplicate(*, message: Message, first: Message) -> dict:
 
 
 def message_accept(*, message: Message, flow: Flow, accepted: Accepted) -> dict:
-    """Accept the message: QUEUED with its acknowledgement, the flow's own writes and its items, in one
-    transaction, then enqueued once committed; the acknowledgement to answer with.
+    """Accept the message: QUEUED with its acknowledgement, the flow's own writes, its items and its
+    processing task, in one transaction (see message_enqueue); the acknowledgement to answer with.
 
     Raises IntegrityError when another copy with the same key was accepted a moment ago, and the
     flow's Rejection for a rule it checks under the lock its writes take; nothing is written then.
@@ -104,14 +108,18 @@ def message_accept(*, message: Message, flow: Flow, accepted: Accepted) -> dict:
     message.status = Message.Status.QUEUED
     message.http_status = 202
     with transaction.atomic():
-        message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key"])
+        queued_now = _queued_in_transaction()
+        if queued_now:
+            # Its task is written in this transaction: noted in the same write that accepts it.
+            message.enqueued_at = timezone.now()
+        message.save(update_fields=["ack", "accepted_key", "status", "http_status", "message_key", "enqueued_at"])
         for write in accepted.on_accept:
             write()
         for item in accepted.items:
             item.message = message
         items_insert(items=accepted.items)
         activity_record(message=message, kind="accepted", text=f"{len(accepted.items)} item(s)")
-        transaction.on_commit(lambda: message_enqueue(message_id=message.id))
+        message_enqueue(message_id=message.id, noted=queued_now)
     log_bind_message(message)
     log.info("accepted %s %s tracking=%s", flow.name, accepted.key, message.tracking_id)
     return message.ack
@@ -149,17 +157,39 @@ def format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no items"
 
 
-def message_enqueue(*, message_id: int) -> None:
-    """Queue the processing task once the current transaction commits."""
+@functools.cache
+def _queue_is_a_table() -> bool:
+    """Whether django-q2's queue is a table of the hub's own database (its ORM broker)."""
+    return isinstance(get_broker(), ORM) and Conf.ORM == Message.objects.db
+
+
+def _queued_in_transaction() -> bool:
+    """Whether message_enqueue writes the task at once, in the current transaction (not when tasks run inline,
+    as in unit tests: the task would run inside the transaction that queues it)."""
+    return transaction.get_connection().in_atomic_block and not Conf.SYNC and _queue_is_a_table()
+
+
+def message_enqueue(*, message_id: int, noted: bool = False) -> None:
+    """Queue the processing task so that it appears when the current transaction commits, and note when on
+    the message (the sweeper queues again a message whose task was lost); `noted`: the caller noted it.
+
+    With the ORM broker the task's row is written at once, in the transaction: it appears when (and only if)
+    the transaction commits, as with on_commit, without a write and a commit of its own afterwards.
+    Otherwise (Redis, or tasks run inline) it is queued once the transaction commits.
+    """
 
     def enqueue() -> None:
-        Message.objects.filter(id=message_id).update(enqueued_at=timezone.now())
+        if not noted:
+            Message.objects.filter(id=message_id).update(enqueued_at=timezone.now())
         # save=False: a message's own record is its audit trail, so a successful task leaves no
         # django-q2 Success row (saving one also makes the monitor lock and read up to save_limit
         # rows per task); failures are kept.
         async_task("hub.processing.message_process", message_id, task_name=f"message-{message_id}", save=False)
 
-    transaction.on_commit(enqueue)
+    if _queued_in_transaction():
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def reply_enqueue(*, message_id: int) -> None:
