@@ -7,66 +7,27 @@ from django.core import mail
 
 from flows.device_reservations.models import EventDevice, ProgramEvent
 from flows.device_reservations.samples import nic, reservation_message
-from hub import partners
 from hub.models import Item, Message, OutboundCall
+from tests.flows import device_lists
+from tests.flows.device_lists import DOWN, UP, answer, per_device
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/device-reservations"
 
 
-def answer(outcome, status=200, body=None, error=""):
-    return partners.Result(outcome=outcome, status=status, body=body, error=error, call=None)
-
-
-UP = answer(OutboundCall.Outcome.SUCCESS, body={"status": "UP"})
-DOWN = answer(OutboundCall.Outcome.TECHNICAL, status=503, error="HTTP 503")
-
-
 def reserved(body, refused=()):
-    return answer(
-        OutboundCall.Outcome.SUCCESS,
-        body={
-            "results": [
-                {
-                    "nicId": d["nicId"],
-                    "headEndSystem": d["headEndSystem"],
-                    "status": "ERROR" if d["nicId"] in refused else "RESERVED",
-                    "message": "Device not enrolled" if d["nicId"] in refused else None,
-                }
-                for d in body["deviceList"]
-            ]
-        },
-    )
+    return per_device(body["deviceList"], "RESERVED", refused)
 
 
-class FakeDacs:
+class FakeDacs(device_lists.FakeDacs):
     """Answers healthCheck with `health()` and reserveDevice with `reserve(body, n)`; DERMS accepts."""
 
     def __init__(self, reserve=lambda body, n: reserved(body), health=lambda: UP):
-        self.reserve, self.health = reserve, health
-        self.sent: list[tuple[str, object]] = []
-
-    def __call__(self, op, **kwargs):
-
-        partner, operation = op.partner, op.name
-        body = kwargs.get("json_body")
-        self.sent.append((operation, body))
-        if partner == "DERMS":
-            return answer(OutboundCall.Outcome.SUCCESS, body={"status": "OK"})
-        if operation == "healthCheck":
-            return self.health()
-        return self.reserve(body, len(self.of("reserveDevice")))
-
-    def of(self, operation):
-        return [body for op, body in self.sent if op == operation]
+        super().__init__(send=reserve, health=health)
 
 
 def run(client, fake, body, capture):
-    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
-        with capture(execute=True):
-            resp = client.post(URL, data=body, format="json")
-    assert resp.status_code == 202, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
+    return device_lists.run(client, fake, body, capture, url=URL)
 
 
 def test_collections_of_the_set_size_and_one_acknowledgement(
