@@ -1,10 +1,12 @@
-"""Why a message is where it is, in one line; and statuses as coloured badges with readable names.
+"""Why a message, a record or an email is where it is, in one line; and statuses as coloured badges with
+readable names.
 
 Every list of messages (the messages list, the dashboard, a message's own
 page) shows `messages_why` beside anything not succeeded: the last error,
 the partner, attempt n of N, the next attempt. It reads a handful of rows
 per page whatever the number of messages: the item counts of the messages
 shown, and for each message one retrying, one failed and one refused item.
+The items list shows `items_why` and the emails list `email_why` the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from hub.models import Item, Message, OutboundCall
+from hub.models import Item, Message, Notification, OutboundCall
 from hub.registry import FLOWS
 
 # Readable names of every status the console shows: messages, items, replies, calls, emails.
@@ -61,6 +63,22 @@ BADGE_STYLE = (
     "display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;background:{};"
     "font-size:11px;font-weight:600;line-height:16px;white-space:nowrap"
 )
+
+
+CELL_CHARS = 200  # text put in a list cell; the cell itself is cut to its width, the whole in its title
+
+
+def cell(text: str, css: str = "cut") -> SafeString:
+    """A one-line list cell cut to its column's width, the whole text in its title."""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text[:CELL_CHARS])
+
+
+def when_cell(value: datetime | None) -> SafeString | str:
+    """A list cell's date and time, short ("28 Nov 04:36"), the full ISO time in its title."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return format_html('<span title="{}">{}</span>', local.isoformat(), f"{local:%d %b %H:%M}")
 
 
 def status_label(status: str) -> str:
@@ -137,6 +155,16 @@ def _items(n: int) -> str:
 
 def _attempts(n: int) -> str:
     return f"{n} attempt{'s' if n != 1 else ''}"
+
+
+def _last_call_codes(item_ids) -> dict[int, int | None]:
+    """The HTTP status of each item's last call (a technical failure's error text may not say it)."""
+    last_calls = OutboundCall.objects.filter(item_id__in=item_ids).order_by().values("item_id")
+    return dict(
+        OutboundCall.objects.filter(id__in=last_calls.annotate(last=Max("id")).values("last")).values_list(
+            "item_id", "response_status"
+        )
+    )
 
 
 def message_why(
@@ -238,14 +266,8 @@ def messages_why(messages: Iterable[Message], *, now: datetime | None = None) ->
         chosen = Message.objects.filter(id__in=needing).order_by().annotate(**picks).values_list("id", *wanted)
         item_ids = {item_id for row in chosen for item_id in row[1:] if item_id}
         fields = ("id", "message_id", "status", "attempts", "next_attempt_at", "last_error", "message_number")
-        # The HTTP status of each technical failure's last call, which the error text may not say.
         retried = Item.objects.filter(id__in=item_ids, status__in=(Item.Status.RETRY, Item.Status.FAILURE))
-        last_calls = OutboundCall.objects.filter(item_id__in=retried.values("id")).order_by().values("item_id")
-        codes = dict(
-            OutboundCall.objects.filter(id__in=last_calls.annotate(last=Max("id")).values("last")).values_list(
-                "item_id", "response_status"
-            )
-        )
+        codes = _last_call_codes(retried.values("id"))
         for item in Item.objects.filter(id__in=item_ids).only(*fields):
             item.http_status = codes.get(item.id)
             examples.setdefault(item.message_id, {})[item.status] = item
@@ -329,3 +351,57 @@ def next_step(message: Message, why: Why) -> str:
             "sent again unchanged they would be refused again"
         )
     return (steps[0][0].upper() + "; ".join(steps)[1:] + ".") if steps else "Nothing to do."
+
+
+def item_why(item: Item, *, partner: str | None, code: int | None = None, now: datetime | None = None) -> str:
+    """One line on a record not succeeded: its attempt and next attempt, or how it ended and the error."""
+    now = now or timezone.now()
+    match item.status:
+        case Item.Status.RETRY:
+            head = f"Retrying: {_attempt(item.attempts, item.next_attempt_at, now)}"
+            return _with_error(head, partner, item.last_error, code)
+        case Item.Status.FAILURE:
+            return _with_error(f"Failed after {_attempts(item.attempts)}", partner, item.last_error, code)
+        case Item.Status.ERROR:
+            number = f" {item.message_number}" if item.message_number is not None else ""
+            return _with_error(f"Refused by {partner or 'the partner'}{number}", None, item.last_error)
+        case Item.Status.CANCELLED:
+            return _with_error("Not sent", None, item.last_error)
+    return ""
+
+
+def items_why(items: Iterable[Item], *, now: datetime | None = None) -> dict[int, str]:
+    """`item_why` for a page of items (loaded with their message's flow), by item id, in one query."""
+    items = list(items)
+    technical = [i.id for i in items if i.status in (Item.Status.RETRY, Item.Status.FAILURE)]
+    codes = _last_call_codes(technical) if technical else {}
+    now = now or timezone.now()
+    out = {}
+    for item in items:
+        flow = FLOWS.get(item.message.flow)
+        out[item.id] = item_why(item, partner=flow.partner if flow else None, code=codes.get(item.id), now=now)
+    return out
+
+
+def email_why(email: Notification, *, now: datetime | None = None) -> str:
+    """One line on an email not sent yet or given up: the attempts, the next one, the last error."""
+    now = now or timezone.now()
+    limit = settings.RETRY_ATTEMPTS
+    error = " ".join(email.error.split())
+    match email.status:
+        case Notification.Status.QUEUED:
+            return f"Waiting to be sent since {when_text(email.created_at, now)}"
+        case Notification.Status.SENDING:
+            return f"Sending (attempt {email.attempts} of {limit})"
+        case Notification.Status.RETRY:
+            text = f"Retrying ({email.attempts} of {limit} attempts failed)"
+            due = email.next_attempt_at
+            if due is not None:
+                text += f", next attempt at {when_text(due, now)}" if due > now else ", next attempt due now"
+            return f"{text} — last error: {error}" if error else text
+        case Notification.Status.FAILED:
+            text = f"Failed after {_attempts(email.attempts)}"
+            return f"{text} — last error: {error}" if error else text
+        case Notification.Status.SENT if email.sent_at is not None:
+            return f"Sent at {when_text(email.sent_at, now)}"
+    return ""

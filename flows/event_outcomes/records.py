@@ -11,38 +11,22 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from flows.device_reservations.records import device_keys_sql, devices_of_message, state_summary
 from flows.event_outcomes.models import DeviceOutcome, OutcomeReport
 from hub.models import Message
-from records.models import BusinessKey, Device, DeviceEvent
+from records.models import BusinessKey, DeviceEvent
 from records.projection import Entry, keys_add, timeline_add
 
 OUTCOMES = DeviceOutcome._meta.db_table
-DEVICES = Device._meta.db_table
-KEYS = BusinessKey._meta.db_table
 DEVICE_EVENTS = DeviceEvent._meta.db_table
 
-# The message's devices the records do not know yet.
-DEVICES_SQL = f"""
-INSERT INTO {DEVICES} (nic_id, head_end_system, device_type, specification, check_communication_id, check_state,
-    check_result, check_text, registration_state, created_at, updated_at)
-SELECT DISTINCT o.nic_id, o.head_end_system, '', '', '', '', '', '', '', %(now)s, %(now)s
-FROM {OUTCOMES} o WHERE o.message_id = %(message)s
-ON CONFLICT (nic_id, head_end_system) DO NOTHING
-"""
-KEYS_SQL = f"""
-INSERT INTO {KEYS} (kind, value, value_lower, target, target_id)
-SELECT 'nicId', d.nic_id, lower(d.nic_id), 'device', d.id
-FROM {OUTCOMES} o JOIN {DEVICES} d ON d.nic_id = o.nic_id AND d.head_end_system = o.head_end_system
-WHERE o.message_id = %(message)s
-ON CONFLICT (target, target_id, kind, value_lower) DO NOTHING
-"""
+DEVICES_SQL, KEYS_SQL = device_keys_sql(OUTCOMES)
 # A device the hub did not reserve gets its part in the event all the same, with its outcome only.
 DEVICE_EVENTS_SQL = f"""
 INSERT INTO {DEVICE_EVENTS} (device_id, event_id, event_type, program_code, event_start, event_end, event_status,
     reservation_state, reservation_error, reservation_message_id, outcome, outcome_message_id, updated_at)
-SELECT d.id, o.event_id, '', '', NULL, NULL, '', '', '', NULL, o.outcome, o.message_id, %(now)s
-FROM {OUTCOMES} o JOIN {DEVICES} d ON d.nic_id = o.nic_id AND d.head_end_system = o.head_end_system
-WHERE o.message_id = %(message)s
+SELECT d.id, s.event_id, '', '', NULL, NULL, '', '', '', NULL, s.outcome, s.message_id, %(now)s
+{devices_of_message(OUTCOMES)}
 ON CONFLICT (device_id, event_id) DO UPDATE SET outcome = excluded.outcome,
     outcome_message_id = excluded.outcome_message_id, updated_at = excluded.updated_at
 """
@@ -58,6 +42,5 @@ def project(message: Message) -> None:
             cursor.execute(sql, params)
     keys_add([(BusinessKey.Target.MESSAGE, message.id, "eventId", report.event_id)])
     rows = DeviceOutcome.objects.filter(message=message).values("state").annotate(n=Count("id")).order_by("state")
-    summary = ", ".join(f"{row['n']} {row['state']}" for row in rows) or "no devices"
-    text = f"Event outcomes {message.message_key}: {report.device_count} device(s): {summary}"
+    text = f"Event outcomes {message.message_key}: {report.device_count} device(s): {state_summary(rows)}"
     timeline_add([Entry(message, "event_outcome", text, message.received_at, event_id=report.event_id)])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
+from hub.admin.detail import pretty
+from hub.admin.filters import StatusFilter
 from hub.models import Activity, Item, Lookup, Notification, OutboundCall
 from hub.notify import emails_send_again
+from hub.why import cell, email_why, items_why, status_badge, when_cell
 
 # Timeline entries that are someone's decision (in the console or with manage.py), not the hub's own steps.
 ACTION_KINDS = ("resubmitted", "retry_failed", "discarded")
@@ -58,10 +63,22 @@ class RecordAdmin(ReadOnlyAdmin):
         return False
 
 
+class ItemChangeList(ChangeList):
+    def get_results(self, request):
+        """The page's rows, each with why it is where it is (one query for the whole page)."""
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        reasons = items_why(self.result_list)
+        for item in self.result_list:
+            item.why_text = reasons[item.id]
+
+
 @admin.register(Item)
 class ItemAdmin(ReadOnlyAdmin):
-    list_display = ("id", "message", "seq", "key", "nic_id", "external_id", "status", "attempts", "next_attempt_at")
-    list_filter = ("status",)
+    # One line per record at 1400 px beside the menu and the filters: its keys in one cell, and the attempts,
+    # the next attempt and the last error in why.
+    list_display = ("id", "message_shown", "keys_shown", "status_shown", "why_shown")
+    list_filter = (StatusFilter,)
     list_select_related = ("message",)
     search_fields = ("=key", "=nic_id", "=external_id")
     raw_id_fields = ("message",)
@@ -71,12 +88,34 @@ class ItemAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("message__raw_body", "message__headers")
 
+    def get_changelist(self, request, **kwargs):
+        return ItemChangeList
+
+    @admin.display(description="message", ordering="message_id")
+    def message_shown(self, obj: Item) -> str:
+        """The message's key, opening its page; its flow in the title."""
+        message = obj.message
+        key = message.message_key or str(message.tracking_id)
+        url = reverse("admin:hub_message_change", args=[message.pk])
+        return format_html(
+            '<a class="cut" href="{}" title="{}: {}">{}</a>', url, message.flow.replace("_", " "), key, key
+        )
+
+    @admin.display(description="keys")
+    def keys_shown(self, obj: Item) -> str:
+        keys = (("key", obj.key), ("nicId", obj.nic_id), ("id", obj.external_id))
+        return cell(" · ".join(f"{label} {value}" for label, value in keys if value))
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj: Item) -> str:
+        return status_badge(obj.status)
+
+    @admin.display(description="why")
+    def why_shown(self, obj: Item) -> str:
+        return cell(getattr(obj, "why_text", ""))
+
     @admin.display(description="data")
     def data_pretty(self, obj: Item) -> str:
-        from django.utils.html import format_html
-
-        from hub.admin.detail import pretty
-
         return format_html("<pre>{}</pre>", pretty(obj.data))
 
 
@@ -108,18 +147,11 @@ class ActivityAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "created_at",
-        "kind",
-        "subject",
-        "status_shown",
-        "attempts",
-        "next_attempt_at",
-        "sent_at",
-        "error",
-    )
-    list_filter = ("status", "kind")
+    # One line per email at 1400 px: the attempts, the next attempt, the last error or when it was sent are in
+    # why, as the messages list has them; the subject opens the email.
+    list_display = ("created", "kind", "subject_shown", "status_shown", "why_shown")
+    list_display_links = ("subject_shown",)
+    list_filter = (StatusFilter, "kind")
     raw_id_fields = ("message",)
     exclude = ("body_html",)
     actions = ["send_again"]
@@ -127,18 +159,22 @@ class NotificationAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("body_text", "body_html")
 
+    @admin.display(description="created", ordering="-id")
+    def created(self, obj: Notification) -> str:
+        return when_cell(obj.created_at)
+
+    @admin.display(description="subject", ordering="subject")
+    def subject_shown(self, obj: Notification) -> str:
+        return cell(obj.subject)
+
     @admin.display(description="status", ordering="status")
     def status_shown(self, obj: Notification) -> str:
-        """What support staff want to know at a glance: sent, still trying, or given up."""
-        limit = settings.RETRY_ATTEMPTS
-        shown: dict[str, str] = {
-            Notification.Status.QUEUED: "Queued",
-            Notification.Status.SENDING: f"Sending (attempt {obj.attempts} of {limit})",
-            Notification.Status.RETRY: f"Retrying ({obj.attempts} of {limit} attempts failed)",
-            Notification.Status.SENT: "Sent",
-            Notification.Status.FAILED: f"FAILED after {obj.attempts} attempt(s)",
-        }
-        return shown.get(obj.status, obj.status)
+        return status_badge(obj.status)
+
+    @admin.display(description="why")
+    def why_shown(self, obj: Notification) -> str:
+        """What support staff want to know at a glance: still trying and when, given up and why, or sent when."""
+        return cell(email_why(obj), "cut" if obj.status != Notification.Status.SENT else "cut quiet")
 
     def has_send_again_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("hub.resend_notification")

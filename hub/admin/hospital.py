@@ -1,11 +1,15 @@
-"""The error hospital: records that failed (FAILURE) or were refused (ERROR), grouped by flow, partner and error.
+"""The error hospital: records that failed (FAILURE) or were refused (ERROR), grouped by flow, partner and error;
+and messages that FAILED with no such record (failed as a whole), grouped by flow and error.
 
 One aggregate query over the failed items (on the `item_failed` partial
 index) makes the groups; a group is named by its flow, status, partner's
-code and error text. Per group support staff open the messages, resubmit
-them (their failed records are sent again) or discard them with a reason,
-through hub/messages.py's services, queued as tasks like the list's bulk
-actions. Business users see the groups; only support staff act.
+code and error text. A second one finds the messages FAILED without a failed
+record (their runs kept crashing, they failed before sending, their reply
+could not be delivered), so that nothing failed is out of sight. Per group
+support staff open the messages, resubmit them (their failed records are
+sent again, or the whole message when none failed) or discard them with a
+reason, through hub/messages.py's services, queued as tasks like the list's
+bulk actions. Business users see the groups; only support staff act.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, TextField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,6 +34,9 @@ from hub.models import Item, Message
 from hub.registry import FLOWS
 
 FAILED = (Item.Status.FAILURE, Item.Status.ERROR)
+# The status naming a group of messages that failed as a whole (no failed record).
+WHOLE = Message.Status.FAILED
+REPLY_FAILED = "The reply could not be delivered"
 # Records that ended this many days ago at most (by default 30): older ones are history, not work, and a
 # window keeps the aggregate on the recent end of the partial index however many failures the years hold.
 DAYS = (1, 7, 30, 90, 365)
@@ -42,7 +49,7 @@ LIMIT = 10_000  # messages per group action; larger groups go through `manage.py
 @dataclass(frozen=True)
 class Group:
     flow: str
-    status: str  # Item.Status.FAILURE or ERROR
+    status: str  # Item.Status.FAILURE or ERROR, or WHOLE
     code: int | None  # the partner's message number, when it gave one
     error: str
     days: int = DEFAULT_DAYS
@@ -59,6 +66,11 @@ class Group:
     @property
     def business(self) -> bool:
         return self.status == Item.Status.ERROR
+
+    @property
+    def whole(self) -> bool:
+        """Messages that failed with no failed record: resubmitted whole, not only their failed records."""
+        return self.status == WHOLE
 
     def params(self) -> dict[str, str]:
         return {
@@ -85,7 +97,14 @@ class Group:
         return f"{reverse('admin:hub_message_changelist')}?{urlencode(params)}"
 
     def items(self) -> QuerySet:
+        if self.whole:
+            return Item.objects.filter(message__in=self.message_ids())
         return failed_items(flow=self.flow, status=self.status, code=self.code, error=self.error, days=self.days)
+
+    def message_ids(self) -> QuerySet:
+        if self.whole:
+            return failed_whole(days=self.days).filter(flow=self.flow, error=self.error).values("id")
+        return self.items().order_by().values("message_id").distinct()
 
 
 def failed_items(*, flow: str, status: str, code: int | None, error: str, days: int) -> QuerySet:
@@ -94,6 +113,46 @@ def failed_items(*, flow: str, status: str, code: int | None, error: str, days: 
     items = Item.objects.filter(status=status, last_error=error, message__flow=flow, updated_at__gte=since)
     items = items.filter(message_number=code) if code is not None else items.filter(message_number__isnull=True)
     return items.exclude(message__status=Message.Status.DISCARDED)
+
+
+def failed_whole(*, days: int) -> QuerySet:
+    """Messages received in the last `days` days that FAILED with no failed or refused record, each with
+    `error`: what went wrong with the message as a whole (its last error, or its undelivered reply)."""
+    since = timezone.now() - timedelta(days=days)
+    failed_records = Item.objects.filter(message=OuterRef("pk"), status__in=FAILED)
+    error = Case(
+        When(last_error="", reply_status=Message.Reply.FAILED, then=Value(REPLY_FAILED)),
+        default=F("last_error"),
+        output_field=TextField(),
+    )
+    return (
+        Message.objects.filter(status=WHOLE, received_at__gte=since)
+        .filter(~Exists(failed_records))
+        .annotate(error=error)
+    )
+
+
+def whole_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
+    """The messages of `failed_whole` by flow and error, the most recent first (seen: when they ended)."""
+    rows = (
+        failed_whole(days=days)
+        .values("flow", "error")
+        .annotate(messages=Count("id"), first_seen=Min("finished_at"), last_seen=Max("finished_at"))
+        .order_by(F("last_seen").desc(nulls_last=True))[:GROUPS_SHOWN]
+    )
+    return [
+        Group(
+            flow=row["flow"],
+            status=WHOLE,
+            code=None,
+            error=row["error"],
+            days=days,
+            messages=row["messages"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+        )
+        for row in rows
+    ]
 
 
 def hospital_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
@@ -143,7 +202,7 @@ def hospital_groups(*, days: int = DEFAULT_DAYS) -> list[Group]:
 def group_from(data) -> Group:
     """The group named by a request's flow, status, code and error; 404 for a malformed name."""
     flow, status, code = data.get("flow", ""), data.get("status", ""), data.get("code", "")
-    if flow not in FLOWS or status not in FAILED or (code and not code.lstrip("-").isdigit()):
+    if flow not in FLOWS or status not in (*FAILED, WHOLE) or (code and not code.lstrip("-").isdigit()):
         raise Http404("No such group of failed records.")
     code_value = int(code) if code else None
     return Group(flow=flow, status=status, code=code_value, error=data.get("error", ""), days=days_from(data))
@@ -178,8 +237,7 @@ ACTIONS = {
 
 def group_messages(group: Group, refused: dict) -> tuple[list[int], list[tuple[str, int]]]:
     """The ids of the group's messages the action applies to, and what it skips: (why, how many)."""
-    ids = group.items().order_by().values("message_id").distinct()
-    found = Message.objects.filter(id__in=ids).order_by("id").values_list("id", "status")[: LIMIT + 1]
+    found = Message.objects.filter(id__in=group.message_ids()).order_by("id").values_list("id", "status")[: LIMIT + 1]
     eligible: list[int] = []
     skipped: dict[str, int] = {}
     for message_id, status in found:
@@ -194,12 +252,12 @@ def _messages(n: int) -> str:
     return f"{n} message{'s' if n != 1 else ''}"
 
 
-def _queue(action: str, ids: list[int], user, reason: str) -> None:
+def _queue(action: str, ids: list[int], user, reason: str, *, whole: bool) -> None:
     task = ACTIONS[action][3]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         if action == "resubmit":
-            async_task(task, ids=chunk, actor_id=user.id, failed_only=True, reason=reason)
+            async_task(task, ids=chunk, actor_id=user.id, failed_only=not whole, reason=reason)
         else:
             async_task(task, ids=chunk, actor_id=user.id, reason=reason)
 
@@ -216,7 +274,7 @@ def _confirm(site, request: HttpRequest, action: str) -> HttpResponse:
         if len(ids) > LIMIT:
             messages.error(request, f"More than {LIMIT} messages in this group: nothing queued.")
             return HttpResponseRedirect(hospital)
-        _queue(action, ids, request.user, form.cleaned_data["reason"])
+        _queue(action, ids, request.user, form.cleaned_data["reason"], whole=group.whole)
         text = f"{verb} {_messages(len(ids))} of the group: queued."
         if skipped:
             text += " Skipped: " + "; ".join(f"{_messages(n)} because {why}" for why, n in skipped) + "."
@@ -257,6 +315,7 @@ def hospital_view(site, request: HttpRequest) -> HttpResponse:
         "days": days,
         "day_choices": DAYS,
         "groups": hospital_groups(days=days),
+        "whole_groups": whole_groups(days=days),
         "shown": GROUPS_SHOWN,
         "can_resubmit": request.user.has_perm("hub.resubmit_message"),
         "can_discard": request.user.has_perm("hub.discard_message"),

@@ -9,28 +9,21 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import path
-from django.utils import timezone
 from django.utils.html import format_html
 
 from hub.admin import detail
 from hub.admin.actions import bulk_action, message_action_view, message_actions_context
 from hub.admin.audit import TimelineHistory
-from hub.admin.filters import AttentionFilter, FailedItemsFilter, FlowFilter
+from hub.admin.filters import AttentionFilter, FailedItemsFilter, FlowFilter, StatusFilter
 from hub.admin.people import SenderAccount
 from hub.admin.search import messages_matching
 from hub.models import Item, Message
-from hub.why import messages_why
+from hub.why import cell, messages_why, when_cell
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 LIST_DEFERRED = ("raw_body", "headers", "errors", "ack", "reply_body")
-CELL_CHARS = 200  # text put in a list cell; the cell itself is cut to its width, the whole in its title
-
-
-def cell(text: str, css: str = "cut") -> str:
-    """A one-line list cell cut to its column's width, the whole text in its title."""
-    return format_html('<span class="{}" title="{}">{}</span>', css, text, text[:CELL_CHARS])
 
 
 class FirstItemKeys(TypedDict):
@@ -68,7 +61,7 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
     list_display_links = ("message_shown",)
     list_filter = (
         FlowFilter,
-        "status",
+        StatusFilter,
         AttentionFilter,
         ("received_at", admin.DateFieldListFilter),
         FailedItemsFilter,
@@ -153,8 +146,7 @@ class MessageAdmin(TimelineHistory, SenderAccount, admin.ModelAdmin):
 
     @admin.display(description="received", ordering="received_at")
     def received(self, obj: Message) -> str:
-        local = timezone.localtime(obj.received_at)
-        return format_html('<span title="{}">{}</span>', local.isoformat(), f"{local:%d %b %H:%M}")
+        return when_cell(obj.received_at)
 
     @admin.display(description="next attempt at")
     def next_attempt(self, obj: Message):

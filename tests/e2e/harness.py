@@ -172,6 +172,15 @@ class Hub:
             **kwargs,
         )
 
+    def post_body(self, path: str, body: bytes, content_type: str, system: str = "DERMS") -> requests.Response:
+        """POST a body as it is (a multipart CSV) to /api/v1/<path>."""
+        return requests.post(
+            f"{self.base}/api/v1/{path}",
+            data=body,
+            headers={"Authorization": f"Token {self.tokens[system]}", "Content-Type": content_type},
+            timeout=120,
+        )
+
     def message(self, tracking_id: str, system: str = "DERMS") -> dict:
         resp = requests.get(
             f"{self.base}/api/v1/messages/{tracking_id}",

@@ -14,7 +14,7 @@ import requests
 from django.urls import reverse
 
 from flows.enrollment_requests.samples import enrollment_message
-from hub.models import Message
+from hub.models import Message, Notification
 from tests.conftest import basic
 from tests.e2e import test_admin_browser as base
 from tests.e2e.browsing import through
@@ -44,6 +44,14 @@ def fits(browser) -> bool:
     )
     print("wider than the window:", wide)
     return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def table_fits(browser) -> bool:
+    """A list's table needs no scroll bar of its own either."""
+    from selenium.webdriver.common.by import By
+
+    results = browser.find_element(By.CSS_SELECTOR, "#changelist .results")
+    return browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", results)
 
 
 def shot(browser, name: str) -> None:
@@ -155,3 +163,62 @@ def test_support_reads_the_dashboard_and_a_failed_message_then_heals_a_group_in_
     heights = {row.size["height"] for row in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")}
     assert max(heights) < 40  # one line per message
     shot(browser, "console_messages.png")
+
+    # Statuses everywhere as readable badges: the list's status filter names them as the rows do.
+    sidebar = browser.find_element(By.ID, "changelist-filter")
+    badges = {
+        badge.text: badge.get_attribute("title") for badge in sidebar.find_elements(By.CLASS_NAME, "status-badge")
+    }
+    assert badges["Completed with errors"] == "COMPLETED_WITH_ERRORS" and badges["Failed"] == "FAILED", badges
+    assert "COMPLETED_WITH_ERRORS" not in sidebar.text and "Completed With Errors" not in sidebar.text
+    colour = sidebar.find_element(By.CSS_SELECTOR, ".status-badge[title=FAILED]").value_of_css_property(
+        "background-color"
+    )
+    assert colour == "rgba(198, 40, 40, 1)"  # the red of what went wrong
+    through(browser, sidebar.find_element(By.CSS_SELECTOR, ".status-badge[title=COMPLETED_WITH_ERRORS]"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert [row.find_element(By.CLASS_NAME, "status-badge").text for row in rows] == ["Completed with errors"]
+    shot(browser, "console_messages_filtered.png")
+
+    # The records (items) list: each record's badge and why, one line each.
+    browser.get(server.url + reverse("admin:hub_item_changelist"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    by_badge = {row.find_element(By.CLASS_NAME, "status-badge").text: row for row in rows}
+    assert set(by_badge) >= {"Business error", "Succeeded"}, set(by_badge)
+    refused_item = by_badge["Business error"].find_element(By.CSS_SELECTOR, "td.field-why_shown span")
+    assert refused_item.get_attribute("title") == "Refused by DACS 11001 — Program BYOT-X not found"
+    sidebar = browser.find_element(By.ID, "changelist-filter").text
+    assert "Technical failure" in sidebar and "Business error" in sidebar and "FAILURE" not in sidebar
+    assert fits(browser) and table_fits(browser)
+    assert max(row.size["height"] for row in rows) < 40
+    assert refused_item.size["width"] > 250  # the reason has room
+    shot(browser, "console_items.png")
+
+    # A message that failed with no failed record (DERMS never took its reply) is in the hospital too.
+    base.knobs(server, "derms", down=True)
+    post(server, enrollment_message("DRMS-ENR-NOREPLY-1", 1))
+    base.knobs(server, "derms", down=False)
+    unreplied = Message.objects.get(message_key="DRMS-ENR-NOREPLY-1")
+    assert (unreplied.status, unreplied.reply_status) == (Message.Status.FAILED, Message.Reply.FAILED)
+    assert not unreplied.items.exclude(status="SUCCESS").exists()
+    browser.get(server.url + reverse("admin:hospital"))
+    whole = browser.find_elements(By.CSS_SELECTOR, "#hospital-whole tr.group")
+    assert len(whole) == 1 and "The reply could not be delivered" in whole[0].text, [r.text for r in whole]
+    assert "Enrollment requests" in whole[0].text and "Failed" in whole[0].text
+    assert fits(browser)
+    shot(browser, "console_hospital_whole.png")
+    through(browser, whole[0].find_element(By.CLASS_NAME, "open-records"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert len(rows) == 1 and "DRMS-ENR-NOREPLY-1" in rows[0].text and "Reply to DERMS failed" in rows[0].text
+
+    # The emails list: each email's badge and why.
+    browser.get(server.url + reverse("admin:hub_notification_changelist"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    subjects = [row.find_element(By.CSS_SELECTOR, ".field-subject_shown span").get_attribute("title") for row in rows]
+    assert len(subjects) == Notification.objects.count() and any("DRMS-ENR-NOREPLY-1" in s for s in subjects), subjects
+    assert {row.find_element(By.CLASS_NAME, "status-badge").text for row in rows} == {"Sent"}
+    assert all("Sent at " in row.find_element(By.CSS_SELECTOR, "td.field-why_shown").text for row in rows)
+    sidebar = browser.find_element(By.ID, "changelist-filter").text
+    assert "Retrying" in sidebar and "Failed" in sidebar and "RETRY" not in sidebar
+    assert fits(browser) and table_fits(browser)
+    shot(browser, "console_emails.png")

@@ -1,7 +1,6 @@
 """Flow 7 end to end: DERMS → hub → DACS stand-in → hub → DERMS stand-in, all real processes."""
 
 import pytest
-import requests
 
 from flows.event_outcomes.samples import multipart_body, nic, outcome_csv, outcome_header
 
@@ -9,13 +8,7 @@ pytestmark = pytest.mark.e2e
 
 
 def post_csv(hub, header, csv_bytes):
-    body, content_type = multipart_body(header, csv_bytes)
-    return requests.post(
-        f"{hub.base}/api/v1/derms/event-outcomes",
-        data=body,
-        headers={"Authorization": f"Token {hub.tokens['DERMS']}", "Content-Type": content_type},
-        timeout=120,
-    )
+    return hub.post_body("derms/event-outcomes", *multipart_body(header, csv_bytes))
 
 
 def outcome_states(hub, event_id):

@@ -1,72 +1,36 @@
 """Flow 5 processing with the partner calls patched at the chokepoint."""
 
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
 from django.core import mail
 
 from flows.device_reservations.models import EventDevice, ProgramEvent
+from flows.device_reservations.notify import device_list_emails
 from flows.device_reservations.samples import nic, reservation_message
-from hub import partners
-from hub.models import Item, Message, OutboundCall
+from hub.models import Item, Message, Notification, OutboundCall
+from tests.factories import MessageFactory
+from tests.flows import device_lists
+from tests.flows.device_lists import DOWN, UP, answer, per_device
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/device-reservations"
 
 
-def answer(outcome, status=200, body=None, error=""):
-    return partners.Result(outcome=outcome, status=status, body=body, error=error, call=None)
-
-
-UP = answer(OutboundCall.Outcome.SUCCESS, body={"status": "UP"})
-DOWN = answer(OutboundCall.Outcome.TECHNICAL, status=503, error="HTTP 503")
-
-
 def reserved(body, refused=()):
-    return answer(
-        OutboundCall.Outcome.SUCCESS,
-        body={
-            "results": [
-                {
-                    "nicId": d["nicId"],
-                    "headEndSystem": d["headEndSystem"],
-                    "status": "ERROR" if d["nicId"] in refused else "RESERVED",
-                    "message": "Device not enrolled" if d["nicId"] in refused else None,
-                }
-                for d in body["deviceList"]
-            ]
-        },
-    )
+    return per_device(body["deviceList"], "RESERVED", refused)
 
 
-class FakeDacs:
+class FakeDacs(device_lists.FakeDacs):
     """Answers healthCheck with `health()` and reserveDevice with `reserve(body, n)`; DERMS accepts."""
 
     def __init__(self, reserve=lambda body, n: reserved(body), health=lambda: UP):
-        self.reserve, self.health = reserve, health
-        self.sent: list[tuple[str, object]] = []
-
-    def __call__(self, op, **kwargs):
-
-        partner, operation = op.partner, op.name
-        body = kwargs.get("json_body")
-        self.sent.append((operation, body))
-        if partner == "DERMS":
-            return answer(OutboundCall.Outcome.SUCCESS, body={"status": "OK"})
-        if operation == "healthCheck":
-            return self.health()
-        return self.reserve(body, len(self.of("reserveDevice")))
-
-    def of(self, operation):
-        return [body for op, body in self.sent if op == operation]
+        super().__init__(send=reserve, health=health)
 
 
 def run(client, fake, body, capture):
-    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
-        with capture(execute=True):
-            resp = client.post(URL, data=body, format="json")
-    assert resp.status_code == 202, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
+    return device_lists.run(client, fake, body, capture, url=URL)
 
 
 def test_collections_of_the_set_size_and_one_acknowledgement(
@@ -244,3 +208,34 @@ def test_a_reservation_waits_while_another_message_of_its_event_is_processed(
             sweep_once()
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED and len(fake.of("reservation_ack")) == 1
+
+
+def test_the_technical_email_lists_refused_and_unsent_devices_and_not_those_of_a_cancelled_event():
+    """Flows 5 and 7 send one email rule: ERROR and FAILURE are failures; CANCELLED devices are counted apart."""
+    message = MessageFactory.create(flow="device_reservations", status=Message.Status.COMPLETED_WITH_ERRORS)
+    ended = [("SUCCESS", ""), ("ERROR", "Device not enrolled"), ("FAILURE", "HTTP 503"), ("CANCELLED", "cancelled")]
+    for seq, (status, error) in enumerate(ended):
+        Item.objects.create(
+            message=message, seq=seq, key=str(seq + 1), nic_id=nic(seq + 1), status=status, last_error=error
+        )
+    event = ProgramEvent(
+        event_id="EVT-M",
+        event_type="ECONOMIC",
+        start=datetime(2026, 12, 1, tzinfo=UTC),
+        end=datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    counts = {"total": 4, "reserved": 1, "error": 1, "failure": 1, "cancelled": 1}
+    device_list_emails(
+        message=message,
+        kind="reservation",
+        title="Reservation",
+        event_id="EVT-M",
+        counts=counts,
+        context={"event": event},
+    )
+    email = Notification.objects.get(kind="reservation_error")
+    assert email.recipients == ["ops@utility.example"]
+    assert "Not reserved: 2 of 4 device(s)" in email.body_text
+    assert nic(2) in email.body_text and nic(3) in email.body_text and "HTTP 503" in email.body_text
+    assert nic(4) not in email.body_text and nic(1) not in email.body_text
+    assert nic(4) not in email.body_html and "2 of 4 device(s) not reserved." in email.body_html

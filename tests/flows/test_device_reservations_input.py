@@ -1,5 +1,7 @@
 """Flow 5 input: JSON and multipart CSV, every validation error, the 202 and what it records."""
 
+from functools import partial
+
 import pytest
 
 from flows.device_reservations.models import EventDevice, ProgramEvent, Reservation
@@ -11,19 +13,16 @@ from flows.device_reservations.samples import (
     reservation_message,
 )
 from hub.models import Item, Message
+from tests.flows import device_lists
+from tests.flows.device_lists import post_without_file, rejected_naming
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/device-reservations"
 HEADER = "recordId,nicId,headEndSystemId,reservationStartDateTime,reservationEndDateTime"
 
 
-def post_csv(client, header, csv_bytes):
-    body, content_type = multipart_body(header, csv_bytes)
-    return client.post(URL, data=body, content_type=content_type)
-
-
-def csv_of(*rows):
-    return ("\r\n".join([HEADER, *rows]) + "\r\n").encode()
+post_csv = partial(device_lists.post_csv, url=URL)
+csv_of = partial(device_lists.csv_of, HEADER)
 
 
 def test_a_json_reservation_is_accepted_with_its_device_count(derms_client):
@@ -111,12 +110,7 @@ def test_a_later_reservation_adds_devices_and_updates_windows(derms_client):
 )
 def test_every_bad_csv_row_is_named_by_its_line(derms_client, rows, key, text):
     resp = post_csv(derms_client, reservation_header("R-BAD", "EVT-BAD"), csv_of(*rows))
-    assert resp.status_code == 400, resp.content
-    body = resp.json()
-    assert body["error"] == "validation_failed"
-    assert any(t.startswith(text) for t in body["details"][key]), body
-    message = Message.objects.get(tracking_id=body["trackingId"])
-    assert message.status == Message.Status.REJECTED and message.raw_body
+    rejected_naming(resp, key, text)
     assert not ProgramEvent.objects.exists() and not Item.objects.exists()
 
 
@@ -135,9 +129,7 @@ def test_a_line_that_is_not_utf8_is_named(derms_client):
 
 
 def test_missing_parts_and_bad_header_fields(derms_client):
-    body, content_type = multipart_body(reservation_header("R-P", "EVT-P"), b"")
-    only_message = body.split(b'--rsv-boundary-7f3a\r\nContent-Disposition: form-data; name="file"')[0]
-    resp = derms_client.post(URL, data=only_message + b"--rsv-boundary-7f3a--\r\n", content_type=content_type)
+    resp = post_without_file(derms_client, reservation_header("R-P", "EVT-P"), url=URL)
     assert resp.status_code == 400 and resp.json()["details"]["file"] == ["The part 'file' is required."]
     header = reservation_header("R-P2", "EVT-P", start="2026-12-02T00:00:00Z", end="2026-12-01T22:00:00Z")
     header["eventType"] = "PARTY"

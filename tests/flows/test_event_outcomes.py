@@ -9,65 +9,28 @@ from flows.device_reservations.models import EventDevice
 from flows.device_reservations.samples import reservation_message
 from flows.event_outcomes.models import DeviceOutcome
 from flows.event_outcomes.samples import nic, outcome_message
-from hub import partners
 from hub.lookups import lookup_clear
 from hub.models import Item, Lookup, Message, OutboundCall
+from tests.flows import device_lists
+from tests.flows.device_lists import DOWN, UP, answer, per_device
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/event-outcomes"
 
 
-def answer(outcome, status=200, body=None, error=""):
-    return partners.Result(outcome=outcome, status=status, body=body, error=error, call=None)
-
-
-UP = answer(OutboundCall.Outcome.SUCCESS, body={"status": "UP"})
-DOWN = answer(OutboundCall.Outcome.TECHNICAL, status=503, error="HTTP 503")
-
-
 def posted(body, refused=()):
-    return answer(
-        OutboundCall.Outcome.SUCCESS,
-        body={
-            "results": [
-                {
-                    "nicId": e["nicId"],
-                    "headEndSystem": e["headEndSystem"],
-                    "status": "ERROR" if e["nicId"] in refused else "POSTED",
-                    "message": "Device not enrolled" if e["nicId"] in refused else None,
-                }
-                for e in body["postOutcomeList"]
-            ]
-        },
-    )
+    return per_device(body["postOutcomeList"], "POSTED", refused)
 
 
-class FakeDacs:
+class FakeDacs(device_lists.FakeDacs):
     """Answers healthCheck with `health()` and the DACS operations with `post(body, n)`; DERMS accepts."""
 
     def __init__(self, post=lambda body, n: posted(body), health=lambda: UP):
-        self.post, self.health = post, health
-        self.sent: list[tuple[str, object]] = []
-
-    def __call__(self, op, **kwargs):
-        body = kwargs.get("json_body")
-        self.sent.append((op.name, body))
-        if op.partner == "DERMS":
-            return answer(OutboundCall.Outcome.SUCCESS, body={"status": "OK"})
-        if op.name == "healthCheck":
-            return self.health()
-        return self.post(body, len([1 for name, _ in self.sent if name == op.name]))
-
-    def of(self, operation):
-        return [body for op, body in self.sent if op == operation]
+        super().__init__(send=post, health=health)
 
 
 def run(client, fake, body, capture, url=URL):
-    with mock.patch("hub.partners.call", autospec=True, side_effect=fake):
-        with capture(execute=True):
-            resp = client.post(url, data=body, format="json")
-    assert resp.status_code == 202, resp.content
-    return Message.objects.get(tracking_id=resp.json()["trackingId"])
+    return device_lists.run(client, fake, body, capture, url=url)
 
 
 def test_collections_of_the_set_size_translated_codes_and_one_acknowledgement(

@@ -1,24 +1,23 @@
 """Flow 7 input: JSON and multipart CSV, every validation error, the 202 and what it records."""
 
+from functools import partial
+
 import pytest
 
 from flows.event_outcomes.models import DeviceOutcome, OutcomeReport
 from flows.event_outcomes.prepare import outcome_prepare
-from flows.event_outcomes.samples import CSV_HEADER, multipart_body, outcome_csv, outcome_header, outcome_message
+from flows.event_outcomes.samples import CSV_HEADER, outcome_csv, outcome_header, outcome_message
 from hub.models import Item, Message
+from tests.flows import device_lists
+from tests.flows.device_lists import post_without_file, rejected_naming
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/derms/event-outcomes"
 TIMES = "2026-12-01T22:00:00Z,2026-12-02T00:00:00Z"
 
 
-def post_csv(client, header, csv_bytes):
-    body, content_type = multipart_body(header, csv_bytes)
-    return client.post(URL, data=body, content_type=content_type)
-
-
-def csv_of(*rows):
-    return ("\r\n".join([CSV_HEADER, *rows]) + "\r\n").encode()
+post_csv = partial(device_lists.post_csv, url=URL)
+csv_of = partial(device_lists.csv_of, CSV_HEADER)
 
 
 def test_a_json_outcome_is_accepted_with_its_device_count_for_an_event_the_hub_has_not_seen(derms_client):
@@ -125,12 +124,7 @@ def test_a_later_outcome_of_the_same_device_replaces_it_and_other_events_keep_th
 )
 def test_every_bad_csv_row_is_named_by_its_line(derms_client, rows, key, text):
     resp = post_csv(derms_client, outcome_header("O-BAD", "EVT-BAD"), csv_of(*rows))
-    assert resp.status_code == 400, resp.content
-    body = resp.json()
-    assert body["error"] == "validation_failed"
-    assert any(t.startswith(text) for t in body["details"][key]), body
-    message = Message.objects.get(tracking_id=body["trackingId"])
-    assert message.status == Message.Status.REJECTED and message.raw_body
+    rejected_naming(resp, key, text)
     assert not OutcomeReport.objects.exists() and not Item.objects.exists()
 
 
@@ -151,9 +145,7 @@ def test_a_reservation_csv_header_is_refused_as_line_1(derms_client):
 
 
 def test_missing_parts_and_bad_header_fields(derms_client):
-    body, content_type = multipart_body(outcome_header("O-P", "EVT-P"), b"")
-    only_message = body.split(b'--rsv-boundary-7f3a\r\nContent-Disposition: form-data; name="file"')[0]
-    resp = derms_client.post(URL, data=only_message + b"--rsv-boundary-7f3a--\r\n", content_type=content_type)
+    resp = post_without_file(derms_client, outcome_header("O-P", "EVT-P"), url=URL)
     assert resp.status_code == 400 and resp.json()["details"]["file"] == ["The part 'file' is required."]
     header = {**outcome_header("O-P2", "E" * 121)}
     resp = post_csv(derms_client, header, csv_of("1,ECB-1,ECOBEE,ERROR,,,"))

@@ -166,3 +166,28 @@ def test_it_shows_a_partner_that_cannot_be_reached(client, settings):
     assert "DERMS answered" in page and "TECHNICAL" in page and "ConnectionError" in page
     call = OutboundCall.objects.get(operation="connection_test")
     assert call.partner == "DERMS" and call.url.startswith("http://127.0.0.1:9")
+
+
+# --- the messages list's "needs attention" ----------------------------------------------------
+def test_needs_attention_lists_failures_business_errors_retries_and_overdue_messages_only(client, settings):
+    settings.CONSOLE_OVERDUE_MIN = 60
+    now = timezone.now()
+    failed = MessageFactory.create(status=Message.Status.FAILED)
+    refused = MessageFactory.create(status=Message.Status.COMPLETED_WITH_ERRORS)
+    retrying = MessageFactory.create(status=Message.Status.QUEUED)
+    Item.objects.create(message=retrying, seq=0, key="1", status=Item.Status.RETRY)
+    replying = MessageFactory.create(status=Message.Status.PROCESSING, reply_status=Message.Reply.RETRY)
+    overdue = MessageFactory.create(status=Message.Status.QUEUED)
+    Message.objects.filter(pk=overdue.pk).update(received_at=now - timedelta(hours=2))
+    MessageFactory.create(status=Message.Status.QUEUED)  # just arrived
+    MessageFactory.create(status=Message.Status.COMPLETED)
+    old_done = MessageFactory.create(status=Message.Status.COMPLETED)
+    Message.objects.filter(pk=old_done.pk).update(received_at=now - timedelta(hours=2))
+    MessageFactory.create(status=Message.Status.DISCARDED)
+    gone_retrying = MessageFactory.create(status=Message.Status.COMPLETED)  # a stale RETRY row of a finished one
+    Item.objects.create(message=gone_retrying, seq=0, key="1", status=Item.Status.RETRY)
+
+    client.force_login(console_user("Business users"))
+    shown = client.get(reverse("admin:hub_message_changelist"), {"attention": "any"}).context["cl"]
+    assert {m.pk for m in shown.result_list} == {failed.pk, refused.pk, retrying.pk, replying.pk, overdue.pk}
+    assert shown.result_count == 5

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.admin.hospital import hospital_groups
+from hub.admin.hospital import hospital_groups, whole_groups
 from hub.models import Activity, Item, Message
 from tests.factories import MessageFactory
 from tests.hub.test_admin_data import console_user, failed_enrollment
@@ -183,3 +183,57 @@ def test_it_shows_the_last_30_days_unless_asked_for_more(support, sick):
     assert [message.pk for message in shown] == [sick["refused"].pk]
     confirm = support.get(group_url("discard", **ERROR_GROUP)).content.decode()  # 30 days: none of them
     assert "0 messages will be discarded" in confirm
+
+
+# --- messages that failed as a whole -------------------------------------------------------
+def crashed_enrollment(key: str, error: str = "Stopped after 8 runs ended in an error: KeyError: 'program'") -> Message:
+    """A message FAILED with no failed record: its runs kept ending in an error before anything was sent."""
+    message = MessageFactory.create(
+        message_key=key, status=Message.Status.FAILED, last_error=error, finished_at=timezone.now(), crashes=8
+    )
+    Item.objects.create(message=message, seq=0, key="1", status=Item.Status.PENDING)
+    return message
+
+
+def test_it_lists_messages_that_failed_with_no_failed_record_grouped_by_flow_and_error(support, sick):
+    first, second = crashed_enrollment("DRMS-ENR-CRASH-1"), crashed_enrollment("DRMS-ENR-CRASH-2")
+    unreplied = MessageFactory.create(
+        message_key="DRMS-ENR-NOREPLY", status=Message.Status.FAILED, reply_status=Message.Reply.FAILED
+    )
+    Item.objects.create(message=unreplied, seq=0, key="1", status=Item.Status.SUCCESS)
+    old = crashed_enrollment("DRMS-ENR-CRASH-OLD")
+    Message.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=40))
+
+    groups = {group.error: group for group in whole_groups()}
+    assert set(groups) == {first.last_error, "The reply could not be delivered"}  # sick's failures have records
+    crashed = groups[first.last_error]
+    assert (crashed.flow, crashed.status, crashed.messages, crashed.partner) == (
+        "enrollment_requests",
+        "FAILED",
+        2,
+        "DACS",
+    )
+    page = support.get(HOSPITAL).content.decode()
+    section = page[page.index('id="hospital-whole"') :]
+    assert "KeyError: &#x27;program&#x27;" in section and "The reply could not be delivered" in section
+    assert ">Failed<" in section and "Resubmit…" in section
+    assert "HTTP 503: down" not in section  # a failed record's message is in the groups above, not here
+
+    shown = support.get(crashed.records_url()).context["cl"].result_list
+    assert {message.pk for message in shown} == {first.pk, second.pk}
+    older = {(group.error, group.messages) for group in whole_groups(days=90)}
+    assert older == {(first.last_error, 3), ("The reply could not be delivered", 1)}
+
+
+def test_it_resubmits_messages_that_failed_as_a_whole_as_whole_messages(support):
+    crashed = crashed_enrollment("DRMS-ENR-CRASH-3")
+    group = {"flow": "enrollment_requests", "status": "FAILED", "code": "", "error": crashed.last_error}
+    confirm = support.get(group_url("resubmit", **group)).content.decode()
+    assert "1 message will be sent again as a whole (1 record)" in confirm
+    assert "business-warning" not in confirm
+    support.post(HOSPITAL, {"action": "resubmit", **group, "reason": "program lookup added"})
+    crashed.refresh_from_db()
+    assert crashed.status == Message.Status.QUEUED
+    entry = Activity.objects.get(message=crashed, kind="resubmitted")
+    assert "program lookup added" in entry.text
+    assert whole_groups() == []

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.models import Item, Message, OutboundCall
+from hub.models import Item, Message, Notification, OutboundCall
 from hub.why import LABELS, WHY_FIELDS, messages_why, next_step, status_badge, status_label
 from tests.factories import MessageFactory
 from tests.hub.test_admin_data import console_user, failed_enrollment
@@ -171,3 +171,63 @@ def test_the_message_page_gives_the_next_attempt_of_a_retrying_record(client, se
     assert html.index('id="summary"') < html.index("field-next_attempt")
     summary = html[html.index('id="summary"') : html.index("field-tracking_id")]
     assert "Retrying: attempt 3 of 8, next at" in summary and "Nothing to do yet" in summary
+
+
+def sidebar(page: str) -> str:
+    return page[page.index('id="changelist-filter"') :]
+
+
+@pytest.mark.parametrize("name", ["message", "item", "notification"])
+def test_every_lists_status_filter_names_statuses_readably_as_badges(client, name):
+    client.force_login(console_user("Business users"))
+    page = sidebar(client.get(reverse(f"admin:hub_{name}_changelist")).content.decode())
+    shown = {"message": "Completed with errors", "item": "Technical failure", "notification": "Retrying"}[name]
+    raw = {"message": "COMPLETED_WITH_ERRORS", "item": "FAILURE", "notification": "RETRY"}[name]
+    assert f'title="{raw}"' in page and f">{shown}<" in page and 'class="status-badge"' in page
+    assert f">{raw}<" not in page and ">Completed With Errors<" not in page
+
+
+def test_the_items_list_gives_each_record_a_badge_and_why(client, settings):
+    settings.RETRY_ATTEMPTS = 8
+    retrying()
+    failed_enrollment()
+    refused_enrollment("DRMS-ENR-REFUSED-8")
+    client.force_login(console_user("Business users"))
+    page = client.get(reverse("admin:hub_item_changelist")).content.decode()
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert ">Retrying<" in rows and ">Technical failure<" in rows and ">Business error<" in rows
+    assert "Retrying: attempt 3 of 8, next at " in rows and "DACS 503 Service temporarily unavailable" in rows
+    assert "Failed after 8 attempts — DACS 503 down" in rows
+    assert "Refused by DACS 11001 — Program BYOT-X not found" in rows
+    only_failed = client.get(reverse("admin:hub_item_changelist"), {"status": "FAILURE"}).context["cl"].result_list
+    assert [item.status for item in only_failed] == ["FAILURE"]
+
+
+def test_the_emails_list_gives_each_email_a_badge_and_why(client, settings):
+    settings.RETRY_ATTEMPTS = 8
+    now = timezone.now()
+    Notification.objects.create(kind="technical_error", subject="Sent one", status=Notification.Status.SENT)
+    Notification.objects.create(
+        kind="technical_error",
+        subject="Given up",
+        status=Notification.Status.FAILED,
+        attempts=8,
+        error="SMTPAuthenticationError: (535, 'bad credentials')",
+    )
+    Notification.objects.create(
+        kind="technical_error",
+        subject="Still trying",
+        status=Notification.Status.RETRY,
+        attempts=2,
+        next_attempt_at=now + timedelta(minutes=3),
+        error="SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+    client.force_login(console_user("Business users"))
+    page = client.get(reverse("admin:hub_notification_changelist")).content.decode()
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert ">Sent<" in rows and ">Failed<" in rows and ">Retrying<" in rows
+    assert "Failed after 8 attempts — last error: SMTPAuthenticationError" in rows
+    due = timezone.localtime(now + timedelta(minutes=3))
+    assert (
+        f"Retrying (2 of 8 attempts failed), next attempt at {due:%H:%M} — last error: SMTPServerDisconnected" in rows
+    )
