@@ -3,18 +3,22 @@
 import base64
 import itertools
 import json
+import threading
+import time
 from unittest import mock
 
 import pytest
 from django.contrib.auth import hashers
 from django.contrib.auth.models import Group
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
 from flows.enrollment_requests.samples import enrollment_message
-from hub.authentication import verified
+from hub.authentication import CachedBasicAuthentication, _verifying, verified
 from hub.models import Message
 from tests.conftest import basic
 from tests.factories import UserFactory
+from tests.threads import in_threads
 
 URL = "/api/v1/derms/enrollment-requests"
 PASSWORD = "secret-pass-123"  # the factory's
@@ -204,3 +208,43 @@ def test_the_schema_still_describes_http_basic(client):
     schemes = client.get("/api/schema/").json()["components"]["securitySchemes"]
     assert schemes["basicAuth"] == {"type": "http", "scheme": "basic"}
     assert "tokenAuth" in schemes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_arriving_together_with_the_same_password_hash_it_once(derms_user):
+    """A partner opening many connections at once: one thread hashes, the others wait for its answer."""
+    barrier = threading.Barrier(8)
+    users = []
+
+    def slow_check(*args, **kwargs):
+        time.sleep(0.3)  # a hash slow enough that every thread arrives while it runs
+        return hashers.check_password(*args, **kwargs)
+
+    def authenticate():
+        barrier.wait()
+        users.append(CachedBasicAuthentication().authenticate_credentials("derms", PASSWORD)[0].pk)
+
+    with mock.patch("django.contrib.auth.base_user.check_password", side_effect=slow_check) as check:
+        in_threads(authenticate, 8)
+    assert users == [derms_user.pk] * 8
+    assert check.call_count == 1
+    assert not _verifying  # nothing is kept once no thread verifies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_arriving_together_are_each_hashed_and_refused(derms_user):
+    barrier = threading.Barrier(4)
+    refused = []
+
+    def authenticate():
+        barrier.wait()
+        try:
+            CachedBasicAuthentication().authenticate_credentials("derms", "wrong-password")
+        except AuthenticationFailed:
+            refused.append(True)
+
+    with mock.patch("django.contrib.auth.base_user.check_password", wraps=hashers.check_password) as check:
+        in_threads(authenticate, 4)
+    assert refused == [True] * 4
+    assert check.call_count == 4
+    assert not _verifying
