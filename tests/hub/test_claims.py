@@ -332,7 +332,11 @@ def test_waiting_for_a_partner_slot_costs_a_few_queries_not_a_poll(settings):
         autocommit=True,
     )
     key = zlib.crc32(b"DACS") & 0x7FFFFFFF
-    advisory = "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+    # Advisory locks are server-wide: only this test database's count (other databases may hold their own).
+    advisory = (
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
     with partners.partner_slot("DACS") as taken:
         assert taken and len(holder.execute(advisory).fetchall()) == 1, "of eight free slots, one is taken"
     assert holder.execute(advisory).fetchall() == []
